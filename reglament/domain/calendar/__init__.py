@@ -5,6 +5,7 @@ from reglament.domain.calendar.engine import (
     Deadline,
     Explanation,
     Interval,
+    Pauses,
     WorkCalendar,
 )
 from reglament.domain.calendar.overrides import DateOverride
@@ -25,6 +26,7 @@ __all__ = [
     "Explanation",
     "HolidaySource",
     "Interval",
+    "Pauses",
     "RussianProductionCalendar",
     "TimeRange",
     "WeekSchedule",

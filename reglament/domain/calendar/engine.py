@@ -40,6 +40,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NAIVE_EPOCH = datetime(1970, 1, 1)  # noqa: DTZ001 - only ever subtracted from a UTC wall time
 _MIN_YEAR = 1900
 _MAX_YEAR = 9990
+_MIN_US = -(2**62)
 _BARREN_YEARS = 10  # years of growth without any working time before giving up
 _PRE_HOLIDAY_CUT = 3600
 
@@ -85,6 +86,55 @@ class Deadline:
 
 
 PauseLike = tuple[datetime, datetime] | Interval
+
+
+class Pauses:
+    """Pauses checked, sorted and merged once, for reuse across many queries.
+
+    A request's pauses (its time in Clarification, say) come from its event
+    log; the clocks of all its metrics are computed against the same pauses, so
+    they are normalised once here instead of on every call. Any query taking
+    ``pauses`` accepts either this or a plain sequence of (start, end) pairs.
+    """
+
+    __slots__ = ("_spans",)
+
+    def __init__(self, pauses: Iterable[PauseLike] = ()) -> None:
+        self._spans: tuple[tuple[int, int], ...] = tuple(_merged_pauses(pauses, _MIN_US, None))
+
+    def __len__(self) -> int:
+        return len(self._spans)
+
+    def __iter__(self) -> Iterator[Interval]:
+        for a, b in self._spans:
+            yield Interval(_utc(a), _utc(b))
+
+    def __repr__(self) -> str:
+        return f"Pauses({[(i.start.isoformat(), i.end.isoformat()) for i in self]})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Pauses) and other._spans == self._spans
+
+    def __hash__(self) -> int:
+        return hash(self._spans)
+
+    def spans(self, lo: int, hi: int | None) -> Sequence[tuple[int, int]]:
+        """The spans in microseconds, clipped to [lo, hi]."""
+        spans = self._spans
+        if not spans or (spans[0][0] >= lo and (hi is None or spans[-1][1] <= hi)):
+            return spans
+        clipped = []
+        for a, b in spans:
+            if a < lo:
+                a = lo
+            if hi is not None and b > hi:
+                b = hi
+            if a < b:
+                clipped.append((a, b))
+        return clipped
+
+
+PausesArg = Pauses | Sequence[PauseLike]
 
 
 class _Table:
@@ -211,9 +261,7 @@ class WorkCalendar:
         return self._day_ranges(day, self._holidays.year(day.year) if self._holidays else None)
 
     # ------------------------------------------------------------------ queries
-    def add(
-        self, start: datetime, duration: Duration, pauses: Sequence[PauseLike] = ()
-    ) -> datetime:
+    def add(self, start: datetime, duration: Duration, pauses: PausesArg = ()) -> datetime:
         """The earliest instant at which business time since ``start``, minus the
         business time inside ``pauses``, reaches ``duration``."""
         s = _to_us(start)
@@ -228,7 +276,7 @@ class WorkCalendar:
         moment = datetime.fromtimestamp(seconds, self._tz)
         return moment.replace(microsecond=micro) if micro else moment
 
-    def between(self, a: datetime, b: datetime, pauses: Sequence[PauseLike] = ()) -> timedelta:
+    def between(self, a: datetime, b: datetime, pauses: PausesArg = ()) -> timedelta:
         """Business time in [a, b] outside ``pauses``."""
         x, y = _to_us(a), _to_us(b)
         if y < x:
@@ -257,9 +305,7 @@ class WorkCalendar:
                 return self._to_dt(tb.starts[i + 1])
             tb = self._grow(tb)
 
-    def deadline(
-        self, start: datetime, duration: Duration, pauses: Sequence[PauseLike] = ()
-    ) -> Deadline:
+    def deadline(self, start: datetime, duration: Duration, pauses: PausesArg = ()) -> Deadline:
         """Like :meth:`add`, with the business time it stands for and an explanation."""
         s = _to_us(start)
         business = self._business_us(s, duration)
@@ -275,7 +321,7 @@ class WorkCalendar:
             explanation=explanation,
         )
 
-    def explain(self, a: datetime, b: datetime, pauses: Sequence[PauseLike] = ()) -> Explanation:
+    def explain(self, a: datetime, b: datetime, pauses: PausesArg = ()) -> Explanation:
         """The working intervals counted in [a, b], and those removed by pauses."""
         x, y = _to_us(a), _to_us(b)
         if y < x:
@@ -286,7 +332,7 @@ class WorkCalendar:
         return self._explain_us(x, y, pauses)
 
     def working_days_between(
-        self, a: datetime, b: datetime, pauses: Sequence[PauseLike] = ()
+        self, a: datetime, b: datetime, pauses: PausesArg = ()
     ) -> tuple[int, timedelta]:
         """Whole working days in [a, b] (as :class:`WorkingDays` counts them) and the rest."""
         x, y = _to_us(a), _to_us(b)
@@ -344,7 +390,7 @@ class WorkCalendar:
             hint="Give a datetime.timedelta (hours, minutes) or WorkingDays(n).",
         )
 
-    def _deadline_us(self, s: int, d: int, pauses: Sequence[PauseLike]) -> int:
+    def _deadline_us(self, s: int, d: int, pauses: PausesArg) -> int:
         """The deadline ``d`` business microseconds after ``s``, pauses excluded.
 
         Each pause that starts before the running target is reached pushes the
@@ -405,14 +451,14 @@ class WorkCalendar:
                 return day_start[j] + (offset if offset < length else length) - b
             tb = self._grow(tb)
 
-    def _between_us(self, x: int, y: int, pauses: Sequence[PauseLike]) -> int:
+    def _between_us(self, x: int, y: int, pauses: PausesArg) -> int:
         tb = self._spanning(x, y)
         total = tb.business(y) - tb.business(x)
         for ps, pe in _merged_pauses(pauses, x, y) if pauses else ():
             total -= tb.business(pe) - tb.business(ps)
         return total
 
-    def _explain_us(self, x: int, y: int, pauses: Sequence[PauseLike]) -> Explanation:
+    def _explain_us(self, x: int, y: int, pauses: PausesArg) -> Explanation:
         tb = self._spanning(x, y)
         pieces: list[tuple[int, int]] = []
         i = max(bisect_right(tb.starts, x) - 1, 0)
@@ -598,6 +644,10 @@ def _zone(key: str) -> ZoneInfo:
         ) from None
 
 
+def _utc(u: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=u)
+
+
 def _local_year(u: int, tz: ZoneInfo) -> int:
     try:
         return (_EPOCH + timedelta(microseconds=u)).astimezone(tz).year
@@ -629,8 +679,12 @@ def _to_us(value: datetime) -> int:
     )
 
 
-def _merged_pauses(pauses: Iterable[PauseLike], lo: int, hi: int | None) -> list[tuple[int, int]]:
+def _merged_pauses(
+    pauses: Iterable[PauseLike], lo: int, hi: int | None
+) -> Sequence[tuple[int, int]]:
     """Pauses as sorted, disjoint microsecond spans clipped to [lo, hi]."""
+    if pauses.__class__ is Pauses:
+        return pauses.spans(lo, hi)
     spans: list[tuple[int, int]] = []
     ordered = True
     last = lo

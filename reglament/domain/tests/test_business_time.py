@@ -19,6 +19,7 @@ import pytest
 from reglament.domain.calendar import (
     CountryHolidays,
     DateOverride,
+    Pauses,
     RussianProductionCalendar,
     TimeRange,
     WeekSchedule,
@@ -222,6 +223,21 @@ def test_working_days_with_a_pause_extend_by_the_paused_business_time(moscow):
     start = at("2025-06-10T15:00:00+03:00")
     pause = (at("2025-06-11T10:00:00+03:00"), at("2025-06-11T19:00:00+03:00"))  # all of Wed
     assert moscow.add(start, WorkingDays(3), [pause]) == at("2025-06-18T15:00:00+03:00")
+
+
+def test_prepared_pauses_are_merged_once_and_reused(moscow):
+    pauses = Pauses(
+        [
+            (at("2025-03-04T13:00:00+03:00"), at("2025-03-04T15:00:00+03:00")),
+            (at("2025-03-04T12:00:00+03:00"), at("2025-03-04T14:00:00+03:00")),
+        ]
+    )
+    assert [(i.start, i.end) for i in pauses] == [
+        (at("2025-03-04T12:00:00+03:00"), at("2025-03-04T15:00:00+03:00"))
+    ]
+    start = at("2025-03-04T10:00:00+03:00")
+    assert moscow.add(start, hours(4), pauses) == at("2025-03-04T17:00:00+03:00")
+    assert moscow.between(start, at("2025-03-04T13:00:00+03:00"), pauses) == hours(2)
 
 
 def test_a_pause_that_ends_before_it_starts_is_refused(moscow):

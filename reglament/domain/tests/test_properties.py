@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reglament.domain.calendar import RussianProductionCalendar, WorkCalendar
+from reglament.domain.calendar import Pauses, RussianProductionCalendar, WorkCalendar
 from reglament.domain.tests.oracle import MinuteOracle
 
 MOSCOW = WorkCalendar(
@@ -69,6 +69,10 @@ def test_add_with_pauses_matches_the_oracle(case, start, duration, data):
     due = calendar.add(start, duration, pauses)
     assert due == oracle.add(start, duration, pauses)
     assert calendar.between(start, due, pauses) == duration
+    prepared = Pauses(pauses)
+    assert calendar.add(start, duration, prepared) == due
+    assert calendar.between(start, due, prepared) == duration
+    assert calendar.explain(start, due, prepared) == calendar.explain(start, due, pauses)
 
 
 @settings(max_examples=300, deadline=None)
