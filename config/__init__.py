@@ -1,0 +1,1 @@
+"""Project wiring: settings, URL routes, the API root, ASGI/WSGI entry points."""

@@ -1,0 +1,178 @@
+"""The `reglament` command.
+
+Every subcommand is a parser whose handler is set with
+`set_defaults(handler=func)`, `func(args) -> int` being the exit code. Django
+is imported only inside the handlers that need it, so `reglament --help` and
+pure commands such as `reglament calendar` start fast and need no settings.
+"""
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from reglament import __version__
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not between 1 and 65535")
+    return port
+
+
+def _add_address_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--host", default=DEFAULT_HOST, help="address to listen on (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port", type=_port, default=DEFAULT_PORT, help="port to listen on (default: %(default)s)"
+    )
+
+
+def setup_django() -> None:
+    """Configure Django for a command that needs it (settings chosen by REGLAMENT_ENV)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+
+
+def _run(args: argparse.Namespace) -> int:
+    from reglament.cli.processes import run_supervised
+
+    return run_supervised(host=args.host, port=args.port, migrate=not args.no_migrate)
+
+
+def _web(args: argparse.Namespace) -> int:
+    from reglament.cli.processes import serve_web
+
+    return serve_web(host=args.host, port=args.port)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from reglament.cli.processes import serve_worker
+
+    return serve_worker(interval=args.interval)
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=args.verbosity)
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    setup_django()
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    try:
+        call_command("check", deploy=args.deploy, fail_level="WARNING" if args.strict else "ERROR")
+    except SystemCheckError as error:
+        print(error, file=sys.stderr)
+        return 1
+    return 0
+
+
+def _manage(args: argparse.Namespace) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["reglament manage", *args.arguments])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reglament",
+        description="Reglament: a service desk that runs support regulations exactly.",
+    )
+    parser.add_argument("--version", action="version", version=f"reglament {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
+    commands.required = True
+
+    run = commands.add_parser(
+        "run",
+        help="migrate, then run the web server and one worker until Ctrl-C",
+        description=(
+            "Apply migrations, then start the web server and one background worker "
+            "as child processes. Ctrl-C or SIGTERM stops both; if either dies, the "
+            "other is stopped and the exit code is non-zero."
+        ),
+    )
+    _add_address_arguments(run)
+    run.add_argument("--no-migrate", action="store_true", help="skip applying migrations")
+    run.set_defaults(handler=_run)
+
+    web = commands.add_parser(
+        "web",
+        help="serve the web UI and the API (ASGI, uvicorn)",
+        description="Serve the web UI and the JSON API with uvicorn. Stops on SIGTERM.",
+    )
+    _add_address_arguments(web)
+    web.set_defaults(handler=_web)
+
+    worker = commands.add_parser(
+        "worker",
+        help="run background tasks and the worker heartbeat",
+        description=(
+            "Take background tasks from the database queue and run them; keeps the "
+            "worker heartbeat going so health can tell that a worker is alive."
+        ),
+    )
+    worker.add_argument(
+        "--interval",
+        type=float,
+        default=1.0,
+        help="seconds to wait when the queue is empty (default: %(default)s)",
+    )
+    worker.set_defaults(handler=_worker)
+
+    migrate = commands.add_parser(
+        "migrate",
+        help="apply database migrations",
+        description="Create or update the database schema.",
+    )
+    migrate.add_argument("-v", "--verbosity", type=int, choices=[0, 1, 2, 3], default=1)
+    migrate.set_defaults(handler=_migrate)
+
+    check = commands.add_parser(
+        "check",
+        help="run Django's system checks on the configuration",
+        description="Run Django's system checks; exit code 1 if any fails.",
+    )
+    check.add_argument("--deploy", action="store_true", help="also run deployment checks")
+    check.add_argument("--strict", action="store_true", help="fail on warnings too")
+    check.set_defaults(handler=_check)
+
+    manage = commands.add_parser(
+        "manage",
+        help="run any Django management command (e.g. collectstatic, createsuperuser)",
+        description="Pass the remaining arguments to Django's manage.py.",
+        add_help=False,
+    )
+    manage.add_argument("arguments", nargs=argparse.REMAINDER)
+    manage.set_defaults(handler=_manage)
+
+    from reglament.cli import calendar
+
+    calendar.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:  # a subcommand registered without a handler
+        parser.error(f"the command {args.command!r} is not available")
+    return int(handler(args))

@@ -1,0 +1,5 @@
+import sys
+
+from reglament.cli import main
+
+sys.exit(main())

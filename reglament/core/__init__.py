@@ -1,0 +1,1 @@
+"""Shared foundations: base model, error vocabulary, health and worker heartbeat."""

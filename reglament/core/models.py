@@ -1,0 +1,30 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class BaseModel(models.Model):
+    """Common columns for Reglament's own tables. Timestamps are UTC (USE_TZ)."""
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class WorkerHeartbeat(models.Model):
+    """The last time each worker process ran the heartbeat task.
+
+    Health reads this row instead of asking a process: the truth lives in the
+    database, where every web process can see it and a restart forgets nothing.
+    """
+
+    worker_id = models.CharField(_("worker id"), max_length=64, unique=True)
+    last_seen = models.DateTimeField(_("last seen"), db_index=True)
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} @ {self.last_seen.isoformat()}"
