@@ -95,24 +95,23 @@ def _arrays(calendar: WorkCalendar, tb: _Table) -> tuple[npt.NDArray[np.int64], 
 
 
 def _instants(values: npt.NDArray[Any], name: str) -> npt.NDArray[np.int64]:
-    array = np.asarray(values)
-    if array.dtype.kind == "M":
-        return array.astype("datetime64[us]").astype(np.int64)
-    if array.dtype.kind in "iu":
-        return array.astype(np.int64)
-    raise CalendarError(
-        f"{name} must be datetime64 (UTC) or int64 microseconds, got {array.dtype}.",
-        hint="Convert with numpy.asarray(values, dtype='datetime64[us]').",
-    )
+    return _as_int64(values, name, kind="M", unit="datetime64[us]", what="datetime64 (UTC)")
 
 
 def _microseconds(values: npt.NDArray[Any], name: str) -> npt.NDArray[np.int64]:
+    return _as_int64(values, name, kind="m", unit="timedelta64[us]", what="timedelta64")
+
+
+def _as_int64(
+    values: npt.NDArray[Any], name: str, *, kind: str, unit: str, what: str
+) -> npt.NDArray[np.int64]:
+    """Microseconds as int64 from ``unit`` arrays or from int64 microseconds."""
     array = np.asarray(values)
-    if array.dtype.kind == "m":
-        return array.astype("timedelta64[us]").astype(np.int64)
+    if array.dtype.kind == kind:
+        return array.astype(unit).astype(np.int64)
     if array.dtype.kind in "iu":
         return array.astype(np.int64)
     raise CalendarError(
-        f"{name} must be timedelta64 or int64 microseconds, got {array.dtype}.",
-        hint="Convert with numpy.asarray(values, dtype='timedelta64[us]').",
+        f"{name} must be {what} or int64 microseconds, got {array.dtype}.",
+        hint=f"Convert with numpy.asarray(values, dtype='{unit}').",
     )

@@ -278,12 +278,7 @@ class WorkCalendar:
 
     def between(self, a: datetime, b: datetime, pauses: PausesArg = ()) -> timedelta:
         """Business time in [a, b] outside ``pauses``."""
-        x, y = _to_us(a), _to_us(b)
-        if y < x:
-            raise CalendarError(
-                f"The end {b.isoformat()} is before the start {a.isoformat()}.",
-                hint="Swap the two instants.",
-            )
+        x, y = _span_us(a, b)
         return timedelta(microseconds=self._between_us(x, y, pauses))
 
     def is_open(self, t: datetime) -> bool:
@@ -323,24 +318,14 @@ class WorkCalendar:
 
     def explain(self, a: datetime, b: datetime, pauses: PausesArg = ()) -> Explanation:
         """The working intervals counted in [a, b], and those removed by pauses."""
-        x, y = _to_us(a), _to_us(b)
-        if y < x:
-            raise CalendarError(
-                f"The end {b.isoformat()} is before the start {a.isoformat()}.",
-                hint="Swap the two instants.",
-            )
+        x, y = _span_us(a, b)
         return self._explain_us(x, y, pauses)
 
     def working_days_between(
         self, a: datetime, b: datetime, pauses: PausesArg = ()
     ) -> tuple[int, timedelta]:
         """Whole working days in [a, b] (as :class:`WorkingDays` counts them) and the rest."""
-        x, y = _to_us(a), _to_us(b)
-        if y < x:
-            raise CalendarError(
-                f"The end {b.isoformat()} is before the start {a.isoformat()}.",
-                hint="Swap the two instants.",
-            )
+        x, y = _span_us(a, b)
 
         def reached(n: int) -> int:
             return self._deadline_us(x, self._working_days_us(x, n), pauses)
@@ -677,6 +662,17 @@ def _to_us(value: datetime) -> int:
         f"The datetime {value.isoformat()} has no time zone.",
         hint="Give an aware datetime, e.g. 2024-12-27T18:00:00+03:00.",
     )
+
+
+def _span_us(a: datetime, b: datetime) -> tuple[int, int]:
+    """Both ends of [a, b] in microseconds; an end before its start is refused."""
+    x, y = _to_us(a), _to_us(b)
+    if y < x:
+        raise CalendarError(
+            f"The end {b.isoformat()} is before the start {a.isoformat()}.",
+            hint="Swap the two instants.",
+        )
+    return x, y
 
 
 def _merged_pauses(

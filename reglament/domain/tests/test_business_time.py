@@ -485,3 +485,16 @@ def test_a_calendar_without_any_working_day_says_so():
     )
     with pytest.raises(ScheduleSyntaxError, match="no working hours"):
         WeekSchedule(days=((),) * 7)
+
+
+def test_batch_path_refuses_arrays_of_the_wrong_kind(moscow):
+    import numpy as np
+
+    starts = np.array(["2025-03-04T06:00"], dtype="datetime64[us]")  # 09:00 in Moscow
+    with pytest.raises(CalendarError, match="durations must be timedelta64"):
+        moscow.add_many(starts, np.array([1.5]))
+    with pytest.raises(CalendarError, match="end before they start"):
+        moscow.between_many(starts, starts - np.timedelta64(1, "h"))
+    assert moscow.add_many(starts, np.array([3_600_000_000])).tolist() == [
+        datetime(2025, 3, 4, 8, 0)  # noqa: DTZ001 - datetime64 is UTC by convention: 11:00 MSK
+    ]
