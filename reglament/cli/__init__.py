@@ -163,9 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
     manage.add_argument("arguments", nargs=argparse.REMAINDER)
     manage.set_defaults(handler=_manage)
 
-    from reglament.cli import calendar
+    from reglament.cli import calendar, regulation
 
     calendar.register(commands)
+    regulation.register(commands)
     return parser
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import itertools
 import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import cast
 
@@ -152,24 +152,57 @@ def _summary(
     words = LABELS["en" if lang == "en" else "ru"]
     if metric.tariffs is not None and tariff not in metric.tariffs:
         return "—"
-    types: list[str | None] = [
-        *sorted({str(t) for r in metric.rules for t in r.conditions.get("type", ())})
-    ] or [None]
-    variants: dict[str, list[tuple[str, int, str | None]]] = {}
-    for priority, line, kind in itertools.product(PRIORITIES, LINES, types):
-        case = regulation.check_case(
-            Case(tariff=tariff, priority=priority, line=line, type=kind, category=category)
+    by_type = any("type" in rule.conditions for rule in metric.rules)
+    types: list[str | None] = (
+        list(metric.types or [t.id for t in regulation.request_types]) if by_type else [None]
+    )
+    texts = {
+        (priority, line, kind): _describe(
+            regulation,
+            metric,
+            winning_rule(
+                metric,
+                regulation.check_case(
+                    Case(tariff=tariff, priority=priority, line=line, type=kind, category=category)
+                ),
+            ),
+            lang,
         )
-        rule = winning_rule(metric, case)
-        variants.setdefault(_describe(regulation, metric, rule, lang), []).append(
-            (priority, line, kind)
-        )
-    parts = []
-    for text, combos in variants.items():
-        if len(variants) == 1:
-            parts.append(text)
-            continue
-        parts.append(f"{_who(regulation, combos, types, lang, words)}: {text}")
+        for priority, line, kind in itertools.product(PRIORITIES, LINES, types)
+    }
+    names = cast(dict[str, str], words["priorities"])
+    parts: list[str] = []
+
+    # Told apart line by line, then by request type, then by priority, so that a
+    # label never merges variants that differ on another axis.
+    def by_line(line: int) -> list[str]:
+        return [texts[p, line, k] for p in PRIORITIES for k in types]
+
+    for lines in _groups(LINES, by_line):
+        line_parts: list[str] = []
+
+        def by_kind(kind: str | None, line: int = lines[0]) -> list[str]:
+            return [texts[p, line, kind] for p in PRIORITIES]
+
+        for kinds in _groups(types, by_kind):
+
+            def by_priority(p: str, line: int = lines[0], kind: str | None = kinds[0]) -> list[str]:
+                return [texts[p, line, kind]]
+
+            kind_parts = [
+                texts[ps[0], lines[0], kinds[0]]
+                if len(ps) == len(PRIORITIES)
+                else f"{', '.join(names[p] for p in ps)}: {texts[ps[0], lines[0], kinds[0]]}"
+                for ps in _groups(PRIORITIES, by_priority)
+            ]
+            label = (
+                ", ".join(_title(regulation, k, lang) for k in kinds if k)
+                if len(kinds) < len(types)
+                else ""
+            )
+            line_parts.append((f"{label} — " if label else "") + "; ".join(kind_parts))
+        label = f"{words['line']} {', '.join(map(str, lines))}: " if len(lines) < len(LINES) else ""
+        parts.append(label + " / ".join(line_parts))
     extras = [
         rule
         for rule in metric.rules
@@ -183,6 +216,10 @@ def _summary(
             f"{name} ≥ {_number(r.low, lang)}" if r.high is None else f"{name} {r.low}–{r.high}"
             for name, r in rule.attributes.items()
         )
+        priorities = rule.conditions.get("priority")
+        if priorities is not None and len(priorities) < len(PRIORITIES):
+            chosen = [p for p in PRIORITIES if p in priorities]
+            condition = ", ".join(names[p] for p in chosen) + f", {condition}"
         parts.append(f"({condition}: {_describe(regulation, metric, rule, lang)})")
     return "; ".join(parts)
 
@@ -191,6 +228,8 @@ def _describe(regulation: Regulation, metric: Metric, rule: Rule | None, lang: s
     words = LABELS["en" if lang == "en" else "ru"]
     if rule is None:
         return format_target(None, lang)
+    if rule.target is None and rule.note is not None:
+        return rule.note.get(lang)  # the regulation's own words for "no promise"
     text = format_target(rule.target, lang)
     calendar = rule.calendar or metric.calendar
     if rule.target is not None and calendar != metric.calendar:
@@ -201,25 +240,12 @@ def _describe(regulation: Regulation, metric: Metric, rule: Rule | None, lang: s
     return text
 
 
-def _who(
-    regulation: Regulation,
-    combos: list[tuple[str, int, str | None]],
-    types: list[str | None],
-    lang: str,
-    words: Mapping[str, object],
-) -> str:
-    names = cast(dict[str, str], words["priorities"])
-    priorities = sorted({c[0] for c in combos}, key=PRIORITIES.index)
-    lines = sorted({c[1] for c in combos})
-    kinds = [k for k in types if k in {c[2] for c in combos}]
-    parts = []
-    if len(priorities) < len(PRIORITIES):
-        parts.append(", ".join(names[p] for p in priorities))
-    if len(lines) < len(LINES):
-        parts.append(f"{words['line']} {', '.join(map(str, lines))}")
-    if kinds and None not in kinds and len(kinds) < len(types):
-        parts.append(", ".join(_title(regulation, k, lang) for k in kinds if k))
-    return "; ".join(parts) or "—"
+def _groups[T](items: Iterable[T], key: Callable[[T], list[str]]) -> list[list[T]]:
+    """``items`` grouped by equal keys, in first-seen order."""
+    groups: dict[tuple[str, ...], list[T]] = {}
+    for item in items:
+        groups.setdefault(tuple(key(item)), []).append(item)
+    return list(groups.values())
 
 
 def _title(regulation: Regulation, type_id: str, lang: str) -> str:
@@ -234,10 +260,11 @@ def _number(value: object, lang: str) -> str:
 
 
 # ------------------------------------------------------------------------ formats
-def render_text(table: Comparison, *, label_width: int = 44, cell_width: int = 26) -> str:
-    """Columns of at most the given widths; long texts wrap onto more lines."""
+def render_text(table: Comparison, *, label_width: int = 44, total_width: int = 124) -> str:
+    """Columns within ``total_width``; long texts wrap onto more lines."""
     all_rows = [row for section in table.sections for row in section.rows]
     widths = [min(label_width, max(len(r.label) for r in all_rows))]
+    cell_width = max(20, (total_width - widths[0]) // max(1, len(table.tariffs)) - 2)
     for i, tariff in enumerate(table.tariffs):
         longest = max([len(tariff), *(len(r.cells[i]) for r in all_rows)])
         widths.append(min(cell_width, longest))
