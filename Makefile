@@ -22,7 +22,7 @@ UV_COMPILE := $(BIN)/uv pip compile --quiet --no-header --annotation-style=line 
 .PHONY: help run test lint bench lock messages clean
 
 help:
-	@echo "make run    install, migrate and start Reglament on http://127.0.0.1:8000/"
+	@echo "make run    install, migrate, load the demo and start Reglament on http://127.0.0.1:8000/"
 	@echo "make test   lint, type-check, check import contracts, run the test suite"
 	@echo "make lint   ruff, ruff format --check, mypy, lint-imports only"
 	@echo "make bench  run the benchmarks in benchmarks/"
@@ -53,7 +53,7 @@ $(VENV)/.bench.installed: $(VENV)/.base.installed requirements/bench.txt
 	@touch $@
 
 run: $(VENV)/.base.installed
-	$(BIN)/reglament run
+	$(BIN)/reglament run --demo
 
 lint: $(VENV)/.test.installed
 	$(BIN)/ruff check .

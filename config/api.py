@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 from reglament import __version__
 from reglament.core.api import router as core_router
 from reglament.core.errors import install_error_handlers
+from reglament.regulations.api import router as regulations_router
 
 api = NinjaAPI(
     title="Reglament API",
@@ -20,3 +21,4 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 api.add_router("/", core_router)
+api.add_router("/", regulations_router)

@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "ninja",
     "django_tasks_db",
     "reglament.core",
+    "reglament.accounts",
+    "reglament.regulations",
 ]
 
 MIDDLEWARE = [

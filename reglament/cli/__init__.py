@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from reglament import __version__
 
@@ -47,7 +48,9 @@ def setup_django() -> None:
 def _run(args: argparse.Namespace) -> int:
     from reglament.cli.processes import run_supervised
 
-    return run_supervised(host=args.host, port=args.port, migrate=not args.no_migrate)
+    return run_supervised(
+        host=args.host, port=args.port, migrate=not args.no_migrate, demo=args.demo
+    )
 
 
 def _web(args: argparse.Namespace) -> int:
@@ -83,6 +86,12 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_load(args: argparse.Namespace) -> int:
+    from reglament.cli.regulation_db import demo_load
+
+    return demo_load(directory=args.directory)
+
+
 def _manage(args: argparse.Namespace) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     from django.core.management import execute_from_command_line
@@ -111,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_address_arguments(run)
     run.add_argument("--no-migrate", action="store_true", help="skip applying migrations")
+    run.add_argument(
+        "--demo",
+        action="store_true",
+        help="load the shipped regulations and demo data first, and print the demo logins",
+    )
     run.set_defaults(handler=_run)
 
     web = commands.add_parser(
@@ -153,6 +167,28 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--deploy", action="store_true", help="also run deployment checks")
     check.add_argument("--strict", action="store_true", help="fail on warnings too")
     check.set_defaults(handler=_check)
+
+    demo = commands.add_parser(
+        "demo",
+        help="demo data: the shipped regulations, organisations and a login per role",
+        description="Demo data for trying Reglament out.",
+    )
+    demo_actions = demo.add_subparsers(title="actions", metavar="ACTION", dest="action")
+    demo_actions.required = True
+    demo_load = demo_actions.add_parser(
+        "load",
+        help="load the regulations in regulations/ and create the demo (idempotent)",
+        description="Load every regulation file in regulations/ as a version, then create a "
+        "vendor, customers on different tariffs, a partner with two clients, and a login "
+        "for every role; print the logins. Running it again changes nothing.",
+    )
+    demo_load.add_argument(
+        "--directory",
+        type=Path,
+        default=None,
+        help="where the regulation files are (default: regulations/ of this project)",
+    )
+    demo_load.set_defaults(handler=_demo_load)
 
     manage = commands.add_parser(
         "manage",

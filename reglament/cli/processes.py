@@ -82,14 +82,19 @@ def _stop(children: dict[str, subprocess.Popen[bytes]]) -> None:
             child.wait()
 
 
-def run_supervised(*, host: str, port: int, migrate: bool) -> int:
-    """Migrate, start web and worker as children, and keep them both up or both down."""
-    if migrate:
+def run_supervised(*, host: str, port: int, migrate: bool, demo: bool = False) -> int:
+    """Migrate (and load the demo), start web and worker as children, keep both up or down."""
+    if migrate or demo:
         setup_django()
         from django.core.management import call_command
         from django.db import connections
 
-        call_command("migrate", interactive=False, verbosity=1)
+        from reglament.cli.regulation_db import demo_load
+
+        if migrate:
+            call_command("migrate", interactive=False, verbosity=1)
+        if demo and demo_load() != 0:
+            return 1
         connections.close_all()
 
     stop_requested = threading.Event()
@@ -118,6 +123,9 @@ def run_supervised(*, host: str, port: int, migrate: bool) -> int:
             "Press Ctrl-C to stop.",
             flush=True,
         )
+        if demo:
+            url = _url(host, port)
+            print(f"Admin site: {url}admin/ · API docs: {url}api/v1/docs", flush=True)
         while not stop_requested.wait(POLL_SECONDS):
             for name, child in children.items():
                 code = child.poll()

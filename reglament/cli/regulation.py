@@ -71,12 +71,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     show.add_argument("--format", choices=tuple(RENDERERS), default="text")
     show.set_defaults(handler=_show)
 
-    try:  # TEMPORARY until reglament.cli.regulation_db lands
-        from reglament.cli.regulation_db import add_load_command  # type: ignore[import-not-found]
-    except ModuleNotFoundError:
-        pass
-    else:
-        add_load_command(actions)
+    from reglament.cli.regulation_db import add_load_command
+
+    add_load_command(actions)
 
     sla = subparsers.add_parser(
         "sla",

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -10,6 +12,26 @@ class BaseModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class AppendOnlyError(RuntimeError):
+    """Code tried to change a row of an append-only model (a bug, not user input)."""
+
+
+class AppendOnlyModel(models.Model):
+    """A row written once and never changed: history (events, regulation versions).
+
+    `save()` refuses to update an existing row; the admin shows such models
+    read-only. (A queryset's `update()` bypasses this; services never use it here.)
+    """
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError(f"{type(self).__name__} rows are append-only.")
+        super().save(*args, **kwargs)
 
 
 class WorkerHeartbeat(models.Model):

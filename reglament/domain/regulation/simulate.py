@@ -69,7 +69,7 @@ def simulate(
         if moment < received and name != "received":
             raise RegulationQueryError(
                 f"The event {name} at {moment.isoformat()} is before the request was received.",
-                hint="Give events at or after --received.",
+                hint="Give events at or after the instant the request was received.",
             )
     waiting = regulation.waiting_status
     if pauses and waiting is None:

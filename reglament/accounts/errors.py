@@ -1,0 +1,25 @@
+"""Errors of the accounts app, rendered by the API as `{code, message, details}`."""
+
+from django.utils.translation import gettext_lazy as _
+
+from reglament.core.errors import ConflictError, InvalidInputError
+
+
+class OrganisationInvalidError(InvalidInputError):
+    code = "organisation_invalid"
+    default_message = _("The organisation is not valid.")
+
+
+class OrganisationExistsError(ConflictError):
+    code = "organisation_exists"
+    default_message = _("An organisation with this name already exists.")
+
+
+class PersonInvalidError(InvalidInputError):
+    code = "person_invalid"
+    default_message = _("The person is not valid.")
+
+
+class PersonExistsError(ConflictError):
+    code = "person_exists"
+    default_message = _("A person with this login already exists.")

@@ -1,0 +1,158 @@
+"""`reglament regulation load` and `reglament demo load`, through main()."""
+
+from pathlib import Path
+
+import pytest
+
+from reglament.accounts.models import AccountEvent, Membership, Organisation
+from reglament.cli import main
+from reglament.regulations.models import Contract, RegulationEvent, RegulationVersion
+from reglament.regulations.tests.factories import ACME, ACME_V2
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def acme_file(tmp_path: Path) -> Path:
+    path = tmp_path / "acme.yaml"
+    path.write_text(ACME, encoding="utf-8")
+    return path
+
+
+def test_regulation_load_prints_new_then_unchanged_then_the_next_version(
+    acme_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # when
+    first = main(["regulation", "load", str(acme_file)])
+    again = main(["regulation", "load", str(acme_file)])
+    acme_file.write_text(ACME_V2, encoding="utf-8")
+    changed = main(["regulation", "load", str(acme_file)])
+    # then
+    assert (first, again, changed) == (0, 0, 0)
+    assert capsys.readouterr().out.splitlines() == [
+        "acme: version 1 (new)",
+        "acme: version 1 (unchanged)",
+        "acme: version 2 (new)",
+    ]
+    assert list(RegulationVersion.objects.values_list("number", flat=True)) == [1, 2]
+
+
+def test_regulation_load_with_an_invalid_file_prints_every_problem_and_stores_nothing(
+    acme_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given: a good file, a file with two problems, and a file that is not there
+    broken = tmp_path / "broken.yaml"
+    text = ACME.replace("id: acme", "id: broken").replace("stops: registered", "stops: registred")
+    broken.write_text(text.replace("target: 8h", "target: 8 hours"), encoding="utf-8")
+    missing = tmp_path / "missing.yaml"
+    lines = broken.read_text(encoding="utf-8").splitlines()
+    # when
+    code = main(["regulation", "load", str(acme_file), str(broken), str(missing)])
+    # then
+    assert code == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines() == [
+        f"{broken}:{lines.index('    stops: registred') + 1}: metrics[0].stops: "
+        "Unknown event 'registred'. Did you mean 'registered'?",
+        f"{broken}:{lines.index('      - {tariff: premium, target: 8 hours}') + 1}: "
+        "metrics[1].targets[1].target: '8 hours' is not a duration. Write it with a unit: "
+        "30m, 4h, 1.5h, 3wd (working days), or none for no promise.",
+        f"{missing}:0: Cannot read the file: No such file or directory.",
+        "3 problems; nothing was stored.",
+    ]
+    assert not RegulationVersion.objects.exists()
+
+
+def test_regulation_load_stores_nothing_when_only_the_second_file_is_invalid(
+    acme_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(ACME.replace("number_prefix: ACME", "number_prefix: A"), encoding="utf-8")
+    # when
+    code = main(["regulation", "load", str(acme_file), str(broken)])
+    # then
+    assert code == 1
+    assert capsys.readouterr().err.splitlines()[-1] == "1 problem; nothing was stored."
+    assert not RegulationVersion.objects.exists()
+
+
+def _counts() -> dict[str, int]:
+    return {
+        "versions": RegulationVersion.objects.count(),
+        "organisations": Organisation.objects.count(),
+        "people": Membership.objects.count(),
+        "contracts": Contract.objects.count(),
+        "events": RegulationEvent.objects.count() + AccountEvent.objects.count(),
+    }
+
+
+def test_demo_load_loads_the_shipped_regulations_and_a_person_for_every_role(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # when
+    code = main(["demo", "load"])
+    # then
+    assert code == 0
+    out = capsys.readouterr().out
+    shipped = sorted(p.stem for p in (Path(__file__).parents[3] / "regulations").glob("*.yaml"))
+    assert sorted(line.split(":")[0] for line in out.splitlines() if "(new)" in line) == shipped
+    assert "Demo logins (password for all: reglament-demo):" in out
+    # one event per version, organisation, person and contract
+    assert _counts() == {
+        "versions": 5,
+        "organisations": 10,
+        "people": 14,
+        "contracts": 7,
+        "events": 5 + 10 + 14 + 7,
+    }
+    assert set(Membership.objects.values_list("role", flat=True)) == set(Membership.Role.values)
+    agents = Membership.objects.filter(role="agent").order_by("line")
+    assert list(agents.values_list("line", flat=True)) == [1, 2, 3]
+    partner = Organisation.objects.get(kind="partner")
+    assert partner.clients.count() == 2
+    retail_chain = Contract.objects.get(organisation__name="Сеть супермаркетов «Колос»")
+    assert (retail_chain.regulation_id, retail_chain.tariff.code) == ("set-retail", "standard")
+    assert retail_chain.attributes == {"cash_registers": 60}
+    shop = Contract.objects.get(organisation__name="Магазин «Уголок»")
+    assert shop.tariff.code == "basic"
+    managed = Contract.objects.get(service_manager__isnull=False)
+    assert (managed.tariff.code, managed.service_manager.username) == ("premium", "manager")  # type: ignore[union-attr]
+
+
+def test_demo_load_twice_changes_nothing_the_second_time(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # given
+    assert main(["demo", "load"]) == 0
+    before = _counts()
+    capsys.readouterr()
+    # when
+    code = main(["demo", "load"])
+    # then
+    assert code == 0
+    assert _counts() == before
+    out = capsys.readouterr().out
+    assert "(new)" not in out
+    assert "Demo data: already complete; nothing created." in out
+
+
+def test_demo_load_logins_work_with_the_printed_password() -> None:
+    # given
+    main(["demo", "load"])
+    # when
+    admin = Membership.objects.get(user__username="admin").user
+    # then
+    assert admin.check_password("reglament-demo")
+    assert (admin.is_staff, admin.is_superuser) == (True, True)
+
+
+def test_run_takes_demo_to_load_the_demo_before_starting() -> None:
+    # given
+    from reglament.cli import build_parser
+
+    # when
+    args = build_parser().parse_args(["run", "--demo"])
+    # then
+    assert (args.demo, args.no_migrate) == (True, False)

@@ -1,0 +1,212 @@
+"""Read-only queries of the regulations app, and what-if clocks from a stored version."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import NoReturn
+
+from django.db.models import OuterRef, Q, Subquery
+from django.utils.translation import gettext as _
+
+from reglament.accounts.models import Organisation
+from reglament.core.errors import InvalidInputError
+from reglament.domain.calendar.engine import PauseLike
+from reglament.domain.errors import DomainError
+from reglament.domain.regulation import EVENTS, PRIORITIES, Case, Clock, Text
+from reglament.regulations.errors import (
+    ContractAmbiguousError,
+    RegulationNotFoundError,
+    RegulationVersionNotFoundError,
+    SimulationInvalidError,
+    UnknownCategoryError,
+    UnknownEventError,
+    UnknownPriorityError,
+    UnknownRequestTypeError,
+    UnknownTariffError,
+)
+from reglament.regulations.models import Contract, RegulationVersion, Tariff
+
+PERSONAL_MANAGER = "personal-manager"
+
+
+def regulation_version_get(
+    regulation_id: str, *, number: int | None = None
+) -> RegulationVersion | None:
+    """Version `number` of a regulation, or its latest when `number` is None; None if absent."""
+    versions = RegulationVersion.objects.filter(regulation_id=regulation_id)
+    if number is not None:
+        return versions.filter(number=number).first()
+    return versions.order_by("-number").first()
+
+
+def regulation_get_latest(regulation_id: str) -> RegulationVersion | None:
+    """The newest version of a regulation; None if it was never loaded."""
+    return regulation_version_get(regulation_id)
+
+
+def regulation_version_require(
+    regulation_id: str, *, number: int | None = None
+) -> RegulationVersion:
+    """Like regulation_version_get, but a missing regulation or version is an error."""
+    found = regulation_version_get(regulation_id, number=number)
+    if found is not None:
+        return found
+    if (
+        number is not None
+        and RegulationVersion.objects.filter(regulation_id=regulation_id).exists()
+    ):
+        raise RegulationVersionNotFoundError(
+            _("The regulation %(regulation)s has no version %(number)d.")
+            % {"regulation": regulation_id, "number": number},
+            details={"regulation": regulation_id, "version": number},
+        )
+    raise RegulationNotFoundError(
+        _("There is no regulation %(regulation)s.") % {"regulation": regulation_id},
+        details={"regulation": regulation_id},
+    )
+
+
+def regulation_latest_versions() -> list[RegulationVersion]:
+    """The latest version of every regulation, by regulation id (without the file texts)."""
+    newest = (
+        RegulationVersion.objects.filter(regulation=OuterRef("regulation"))
+        .order_by("-number")
+        .values("number")[:1]
+    )
+    return list(
+        RegulationVersion.objects.filter(number=Subquery(newest))
+        .defer("text")
+        .order_by("regulation_id")
+    )
+
+
+def regulation_history(regulation_id: str) -> list[RegulationVersion]:
+    """Every version of a regulation, oldest first, with its tariffs (without the texts)."""
+    versions = list(
+        RegulationVersion.objects.filter(regulation_id=regulation_id)
+        .defer("text")
+        .select_related("loaded_by")
+        .prefetch_related("tariffs")
+        .order_by("number")
+    )
+    if not versions:
+        raise RegulationNotFoundError(
+            _("There is no regulation %(regulation)s.") % {"regulation": regulation_id},
+            details={"regulation": regulation_id},
+        )
+    return versions
+
+
+def tariff_get(*, version: RegulationVersion, code: str) -> Tariff:
+    """The tariff `code` of a version; UnknownTariffError (naming the known ones) if absent."""
+    tariff = Tariff.objects.filter(version=version, code=code).first()
+    if tariff is None:
+        known = list(Tariff.objects.filter(version=version).values_list("code", flat=True))
+        raise UnknownTariffError(
+            _("The regulation %(regulation)s version %(number)d has no tariff %(tariff)s.")
+            % {"regulation": version.regulation_id, "number": version.number, "tariff": code},
+            details={
+                "field": "tariff",
+                "value": code,
+                "known": known,
+                "regulation": version.regulation_id,
+                "version": version.number,
+            },
+        )
+    return tariff
+
+
+def tariff_includes_service(tariff: Tariff, service_id: str) -> bool:
+    """Whether the regulation's service catalogue includes `service_id` in this tariff.
+
+    ✓ and a text (a limit or a note, e.g. "up to 6 h") include it; ✗ or a
+    service the regulation does not list do not.
+    """
+    regulation = tariff.version.parsed()
+    service = next((s for s in regulation.services if s.id == service_id), None)
+    if service is None:
+        return False
+    value = service.tariffs.get(tariff.code, False)
+    return value is True or isinstance(value, Text)
+
+
+def contract_for_organisation(
+    organisation: Organisation, *, at: date, regulation_id: str | None = None
+) -> Contract | None:
+    """The organisation's contract in force on `at` (under `regulation_id`, if given).
+
+    No two contracts of one organisation under one regulation overlap, so there
+    is at most one per regulation; with contracts under several regulations,
+    `regulation_id` must say which (ContractAmbiguousError otherwise).
+    """
+    contracts = Contract.objects.filter(organisation=organisation, valid_from__lte=at).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=at)
+    )
+    if regulation_id is not None:
+        contracts = contracts.filter(tariff__version__regulation_id=regulation_id)
+    found = list(contracts.select_related("tariff__version", "service_manager")[:2])
+    if len(found) > 1:
+        raise ContractAmbiguousError(
+            details={
+                "organisation": organisation.name,
+                "regulations": sorted(c.regulation_id for c in found),
+            }
+        )
+    return found[0] if found else None
+
+
+@dataclass(frozen=True, slots=True)
+class Simulation:
+    """Every clock of a what-if request, and the version that computed them."""
+
+    version: RegulationVersion
+    clocks: tuple[Clock, ...]
+
+
+def regulation_simulate(
+    *,
+    regulation_id: str,
+    number: int | None = None,
+    case: Case,
+    received: datetime,
+    pauses: Sequence[PauseLike] = (),
+    events: Mapping[str, datetime] | None = None,
+) -> Simulation:
+    """What-if: every clock `case` would run under a stored regulation version.
+
+    Unknown tariffs, priorities, categories, request types and events are
+    refused with an error naming the field and the known values.
+    """
+    version = regulation_version_require(regulation_id, number=number)
+    regulation = version.parsed()
+    where = {"regulation": regulation_id, "version": version.number}
+
+    def unknown(
+        error: type[InvalidInputError], field: str, value: str, known: list[str]
+    ) -> NoReturn:
+        raise error(
+            _("Unknown %(field)s “%(value)s”; known: %(known)s.")
+            % {"field": field, "value": value, "known": ", ".join(known) or "—"},
+            details={"field": field, "value": value, "known": known, **where},
+        )
+
+    if case.tariff not in {t.id for t in regulation.tariffs}:
+        unknown(UnknownTariffError, "tariff", case.tariff, [t.id for t in regulation.tariffs])
+    if case.priority not in PRIORITIES:
+        unknown(UnknownPriorityError, "priority", case.priority, list(PRIORITIES))
+    if case.category is not None and case.category not in {c.id for c in regulation.categories}:
+        known_categories = [c.id for c in regulation.categories]
+        unknown(UnknownCategoryError, "category", case.category, known_categories)
+    if case.type is not None and case.type not in {t.id for t in regulation.request_types}:
+        known_types = [t.id for t in regulation.request_types]
+        unknown(UnknownRequestTypeError, "type", case.type, known_types)
+    for name in events or {}:
+        if name not in EVENTS:
+            unknown(UnknownEventError, "events", name, list(EVENTS))
+    try:
+        clocks = regulation.simulate(case, received=received, pauses=pauses, events=events)
+    except DomainError as error:
+        raise SimulationInvalidError(
+            error.message, details={"hint": error.hint, "reason": error.code, **where}
+        ) from error
+    return Simulation(version=version, clocks=clocks)
