@@ -1,64 +1,12 @@
 """A small regulation of our own (the loader tests' VALID file) and helpers to load it."""
 
+from reglament.domain.tests.test_regulation_loader import VALID
 from reglament.regulations.models import RegulationVersion
 from reglament.regulations.services import regulation_load
 
-# Copied from reglament/domain/tests/test_regulation_loader.py: two tariffs, only
+# The loader tests' regulation without its extra premium rules: two tariffs, only
 # `premium` includes the personal manager; resolution 8 h on premium.
-ACME = """\
-format: 1
-id: acme
-title: {ru: "Акме", en: "Acme"}
-vendor: {ru: "Акме", en: "Acme"}
-number_prefix: ACME
-calendars:
-  working: {schedule: "mon-fri 10:00-19:00", timezone: Europe/Moscow, holidays: RU}
-  around-the-clock: {schedule: always, timezone: Europe/Moscow}
-default_calendar: working
-channels:
-  - {id: email, title: {ru: "Почта", en: "Email"}, calendar: around-the-clock}
-tariffs:
-  - {id: basic, title: {ru: "Базовый", en: "Basic"}}
-  - {id: premium, title: {ru: "Премиум", en: "Premium"}, usage: {unit: hour, increment: 0.5}}
-services:
-  - id: personal-manager
-    title: {ru: "Персональный менеджер", en: "Personal manager"}
-    tariffs: {basic: false, premium: true}
-request_types:
-  - {id: defect, title: {ru: "Дефект", en: "Defect"}}
-  - {id: consultation, title: {ru: "Консультация", en: "Consultation"}}
-priorities:
-  - {id: critical, title: {ru: "Критический", en: "Critical"}}
-  - {id: high, title: {ru: "Высокий", en: "High"}}
-  - {id: medium, title: {ru: "Средний", en: "Medium"}}
-  - {id: low, title: {ru: "Низкий", en: "Low"}}
-statuses:
-  - {id: new, title: {ru: "Новая", en: "New"}, initial: true, next: [clarification, done]}
-  - id: clarification
-    title: {ru: "Уточнение", en: "Clarification"}
-    waiting_for_customer: true
-    pauses: [resolution]
-    next: [done]
-  - {id: done, title: {ru: "Выполнено", en: "Done"}, final: true}
-resolutions:
-  - {id: solved, title: {ru: "Решена", en: "Solved"}}
-metrics:
-  - id: registration
-    title: {ru: "Регистрация", en: "Registration"}
-    starts: received
-    stops: registered
-    calendar: around-the-clock
-    targets:
-      - {tariff: basic, target: 30m}
-      - {tariff: premium, target: 15m}
-  - id: resolution
-    title: {ru: "Решение", en: "Resolution"}
-    starts: registered
-    stops: resolved
-    targets:
-      - {tariff: basic, target: none}
-      - {tariff: premium, target: 8h}
-"""
+ACME = VALID[: VALID.index("      - {tariff: premium, priority: critical, target: 2h")]
 
 # Changed copies of the same regulation (each a new version when loaded after ACME):
 # a new title; premium without the personal manager; `basic` renamed `start`.
