@@ -156,3 +156,32 @@ def test_run_takes_demo_to_load_the_demo_before_starting() -> None:
     args = build_parser().parse_args(["run", "--demo"])
     # then
     assert (args.demo, args.no_migrate) == (True, False)
+
+
+def test_show_and_simulate_name_a_loaded_regulation_and_its_versions(
+    acme_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given two versions of acme, the second with a new title
+    main(["regulation", "load", str(acme_file)])
+    acme_file.write_text(ACME_V2, encoding="utf-8")
+    main(["regulation", "load", str(acme_file)])
+    capsys.readouterr()
+    # when
+    latest = main(["regulation", "show", "acme", "--lang", "en"])
+    latest_out = capsys.readouterr().out
+    first = main(["regulation", "show", "acme", "--version", "1", "--lang", "en"])
+    first_out = capsys.readouterr().out
+    simulated = main(
+        ["sla", "simulate", "--regulation", "acme", "--tariff", "premium", "--priority", "low",
+         "--received", "2025-03-04T12:00:00+03:00", "--lang", "en"]
+    )  # fmt: skip
+    simulated_out = capsys.readouterr().out
+    missing = main(["regulation", "show", "nope"])
+    # then
+    assert (latest, first, simulated) == (0, 0, 0)
+    assert latest_out.startswith("Acme 2\n")
+    assert first_out.startswith("Acme\n")
+    # 8 working hours from Tue 12:00: Tue 12–19, Wed 10–11.
+    assert "Resolution: 8 h [working] → 2025-03-05T11:00:00+03:00" in simulated_out
+    assert missing == 2
+    assert "No regulation 'nope' is loaded" in capsys.readouterr().err
