@@ -7,10 +7,9 @@ belong to and their role there. Written only by reglament.accounts.services.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from reglament.core.models import AppendOnlyModel, BaseModel
+from reglament.core.models import BaseModel, EventModel
 
 
 class Organisation(BaseModel):
@@ -98,7 +97,7 @@ class Membership(BaseModel):
         return f"{self.user} — {self.get_role_display()}, {self.organisation}"
 
 
-class AccountEvent(AppendOnlyModel):
+class AccountEvent(EventModel):
     """An append-only record of every change to organisations and people."""
 
     class Kind(models.TextChoices):
@@ -106,7 +105,6 @@ class AccountEvent(AppendOnlyModel):
         PERSON_CREATED = "person_created", _("person created")
 
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
-    created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
     organisation = models.ForeignKey(
         Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="+"
     )
@@ -118,16 +116,6 @@ class AccountEvent(AppendOnlyModel):
         blank=True,
         related_name="+",
     )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text=_("Empty when the system did it (a command, the demo)."),
-    )
-    data = models.JSONField(_("data"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("account event")

@@ -1,6 +1,8 @@
 from typing import Any
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -32,6 +34,29 @@ class AppendOnlyModel(models.Model):
         if not self._state.adding:
             raise AppendOnlyError(f"{type(self).__name__} rows are append-only.")
         super().save(*args, **kwargs)
+
+
+class EventModel(AppendOnlyModel):
+    """An append-only event: when it happened, who did it, and what changed.
+
+    Each app's event model adds its own ``kind`` choices and the rows it is about.
+    """
+
+    created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty when the system did it (a command, the demo)."),
+    )
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ("-created_at", "-id")
 
 
 class WorkerHeartbeat(models.Model):

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from reglament.accounts.models import Organisation
-from reglament.core.models import AppendOnlyModel, BaseModel
+from reglament.core.models import AppendOnlyModel, BaseModel, EventModel
 from reglament.domain.regulation import Regulation as ParsedRegulation
 from reglament.domain.regulation import load_regulation
 
@@ -192,7 +192,7 @@ class Contract(BaseModel):
         return self.tariff.version.regulation_id
 
 
-class RegulationEvent(AppendOnlyModel):
+class RegulationEvent(EventModel):
     """An append-only record of every change to regulations and contracts."""
 
     class Kind(models.TextChoices):
@@ -201,7 +201,6 @@ class RegulationEvent(AppendOnlyModel):
         CONTRACT_MOVED = "contract_moved", _("contract moved to another version")
 
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
-    created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
     regulation = models.ForeignKey(
         Regulation, verbose_name=_("regulation"), on_delete=models.PROTECT, related_name="events"
     )
@@ -219,16 +218,6 @@ class RegulationEvent(AppendOnlyModel):
         blank=True,
         related_name="events",
     )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text=_("Empty when the system did it (a command, the demo)."),
-    )
-    data = models.JSONField(_("data"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("regulation event")
