@@ -168,9 +168,9 @@ def _pause_and_json(parser: argparse.ArgumentParser) -> None:
 def _deadline(args: argparse.Namespace) -> int:
     def run() -> None:
         calendar = _calendar(args)
-        start = _instant(args.start, "--from")
+        start = parse_instant(args.start, "--from")
         duration = _duration(args)
-        result = calendar.deadline(start, duration, _pauses(args.pause))
+        result = calendar.deadline(start, duration, parse_pauses(args.pause))
         if args.json:
             _print_json(
                 {
@@ -194,8 +194,8 @@ def _deadline(args: argparse.Namespace) -> int:
 def _elapsed(args: argparse.Namespace) -> int:
     def run() -> None:
         calendar = _calendar(args)
-        start, end = _instant(args.start, "--from"), _instant(args.end, "--to")
-        pauses = _pauses(args.pause)
+        start, end = parse_instant(args.start, "--from"), parse_instant(args.end, "--to")
+        pauses = parse_pauses(args.pause)
         explanation = calendar.explain(start, end, pauses)
         total = explanation.total
         payload: dict[str, Any] = {
@@ -293,7 +293,7 @@ def _day_note(calendar: WorkCalendar, day: date) -> str:
     return ""
 
 
-def _instant(text: str, option: str) -> datetime:
+def parse_instant(text: str, option: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
@@ -344,7 +344,7 @@ def _duration(args: argparse.Namespace) -> timedelta | WorkingDays:
     return timedelta(microseconds=int(microseconds))
 
 
-def _pauses(texts: list[str]) -> list[tuple[datetime, datetime]]:
+def parse_pauses(texts: list[str]) -> list[tuple[datetime, datetime]]:
     pauses = []
     for text in texts:
         first, sep, second = text.partition("/")
@@ -353,7 +353,7 @@ def _pauses(texts: list[str]) -> list[tuple[datetime, datetime]]:
                 f"--pause {text!r} needs two instants joined by '/', like "
                 "2024-12-27T15:00:00+03:00/2024-12-28T12:00:00+03:00."
             )
-        pauses.append((_instant(first, "--pause start"), _instant(second, "--pause end")))
+        pauses.append((parse_instant(first, "--pause start"), parse_instant(second, "--pause end")))
     return pauses
 
 
@@ -378,12 +378,15 @@ def _local(calendar: WorkCalendar, moment: datetime) -> str:
     return moment.astimezone(calendar.timezone).isoformat()
 
 
-def _intervals(items: tuple[Interval, ...]) -> list[dict[str, str]]:
+def intervals_json(items: tuple[Interval, ...]) -> list[dict[str, str]]:
     return [{"start": i.start.isoformat(), "end": i.end.isoformat()} for i in items]
 
 
 def _explanation(explanation: Explanation) -> dict[str, Any]:
-    return {"counted": _intervals(explanation.counted), "paused": _intervals(explanation.paused)}
+    return {
+        "counted": intervals_json(explanation.counted),
+        "paused": intervals_json(explanation.paused),
+    }
 
 
 def _describe(calendar: WorkCalendar) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from reglament.cli.calendar import UsageError, _instant, _intervals, _pauses
+from reglament.cli.calendar import UsageError, intervals_json, parse_instant, parse_pauses
 from reglament.domain.calendar import WorkingDays
 from reglament.domain.errors import DomainError
 from reglament.domain.regulation import (
@@ -157,8 +157,8 @@ def _simulate(args: argparse.Namespace) -> int:
     try:
         regulation = resolve(args.regulation, args.version)
         case = _case(args, regulation)
-        received = _instant(args.received, "--received")
-        pauses = _pauses(args.pause)
+        received = parse_instant(args.received, "--received")
+        pauses = parse_pauses(args.pause)
         events = _events(args.event)
         clocks = regulation.simulate(case, received=received, pauses=pauses, events=events)
     except RegulationInvalid as error:
@@ -265,7 +265,7 @@ def _events(texts: list[str]) -> dict[str, datetime]:
             raise UsageError(
                 f"--event {text!r} must be NAME=INSTANT with NAME one of {', '.join(EVENTS)}."
             )
-        events[name] = _instant(moment, f"--event {name}")
+        events[name] = parse_instant(moment, f"--event {name}")
     return events
 
 
@@ -295,8 +295,8 @@ def clock_json(clock: Clock, regulation: Regulation) -> dict[str, Any]:
         "due": None if clock.due is None else clock.due.isoformat(),
         "paused_by_waiting": clock.paused,
         "provisional": clock.provisional,
-        "counted": [] if clock.explanation is None else _intervals(clock.explanation.counted),
-        "paused": [] if clock.explanation is None else _intervals(clock.explanation.paused),
+        "counted": [] if clock.explanation is None else intervals_json(clock.explanation.counted),
+        "paused": [] if clock.explanation is None else intervals_json(clock.explanation.paused),
     }
 
 
