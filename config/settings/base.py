@@ -8,11 +8,13 @@ var/ when no DATABASE_URL is given. See README.md, "Configuration".
 from datetime import timedelta
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.settings.env import (
     database_from_url,
     env_bool,
+    env_float,
     env_int,
     env_list,
     env_str,
@@ -40,6 +42,8 @@ INSTALLED_APPS = [
     "reglament.core",
     "reglament.accounts",
     "reglament.regulations",
+    "reglament.tickets",
+    "reglament.sla",
 ]
 
 MIDDLEWARE = [
@@ -89,6 +93,49 @@ TASKS = {
 # How often a worker proves it is alive; health calls a worker dead after
 # three missed beats.
 REGLAMENT_WORKER_HEARTBEAT = timedelta(seconds=env_int("REGLAMENT_WORKER_HEARTBEAT_SECONDS", 10))
+
+# SLA clocks: a warning is recorded when this share of a target is used up; the
+# sweeper looks for due warnings and breaches this often.
+REGLAMENT_SLA_WARNING_SHARE = env_float("REGLAMENT_SLA_WARNING_SHARE", 0.8)
+if not 0 < REGLAMENT_SLA_WARNING_SHARE < 1:
+    raise ImproperlyConfigured(
+        f"REGLAMENT_SLA_WARNING_SHARE={REGLAMENT_SLA_WARNING_SHARE} must be between 0 and 1, "
+        "e.g. 0.8 to warn when 80 % of a target is used."
+    )
+REGLAMENT_SLA_SWEEP_INTERVAL = timedelta(seconds=env_int("REGLAMENT_SLA_SWEEP_SECONDS", 5))
+
+# Files attached to requests: stored by content digest under this directory.
+REGLAMENT_ATTACHMENTS_DIR = Path(
+    env_str("REGLAMENT_ATTACHMENTS_DIR", str(VAR_DIR / "attachments"))
+).resolve()
+REGLAMENT_ATTACHMENT_MAX_BYTES = env_int("REGLAMENT_ATTACHMENT_MAX_MB", 20) * 1_000_000
+DATA_UPLOAD_MAX_MEMORY_SIZE = REGLAMENT_ATTACHMENT_MAX_BYTES + 1_000_000
+
+# Outgoing mail (notifications), Django 6.1's MAILERS. Without
+# REGLAMENT_EMAIL_HOST mail is printed to the console, which is what `make run`
+# on a laptop wants.
+_EMAIL_HOST = env_str("REGLAMENT_EMAIL_HOST", "")
+MAILERS = {
+    "default": (
+        {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": _EMAIL_HOST,
+                "port": env_int("REGLAMENT_EMAIL_PORT", 25),
+                "username": env_str("REGLAMENT_EMAIL_USER", ""),
+                "password": env_str("REGLAMENT_EMAIL_PASSWORD", ""),
+                "use_tls": env_bool("REGLAMENT_EMAIL_STARTTLS", False),
+                "use_ssl": env_bool("REGLAMENT_EMAIL_SSL", False),
+                "timeout": env_int("REGLAMENT_EMAIL_TIMEOUT_SECONDS", 20),
+            },
+        }
+        if _EMAIL_HOST
+        else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    ),
+}
+DEFAULT_FROM_EMAIL = env_str("REGLAMENT_EMAIL_FROM", "reglament@localhost")
+# Links in mail point here, e.g. https://support.example.com
+REGLAMENT_BASE_URL = env_str("REGLAMENT_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,5 +1,8 @@
 """Settings for the test suite: fast, deterministic, isolated from var/ data."""
 
+import tempfile
+from pathlib import Path
+
 from config.settings.base import *  # noqa: F403
 from config.settings.base import LOGGING
 
@@ -11,3 +14,6 @@ ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "WARNING"}}
+
+# Attachments of the test run go to a throw-away directory, never var/.
+REGLAMENT_ATTACHMENTS_DIR = Path(tempfile.mkdtemp(prefix="reglament-test-attachments-"))

@@ -80,6 +80,10 @@ class Membership(BaseModel):
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
     # The support line an agent works on (1, 2 or 3); empty for every other role.
     line = models.PositiveSmallIntegerField(_("support line"), null=True, blank=True)
+    # The language of the mail and notifications this person receives.
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default="ru"
+    )
 
     class Meta:
         verbose_name = _("membership")
@@ -97,12 +101,44 @@ class Membership(BaseModel):
         return f"{self.user} — {self.get_role_display()}, {self.organisation}"
 
 
+class ApiToken(models.Model):
+    """A personal API token: the key is shown once; only its SHA-256 is stored.
+
+    The public ``prefix`` finds the row; the digest of the whole key proves it.
+    Written only by reglament.accounts.services.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True)
+    digest = models.CharField(_("SHA-256 of the key"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ("user__username", "-created_at")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.name} ({self.prefix}…)"
+
+
 class AccountEvent(EventModel):
     """An append-only record of every change to organisations and people."""
 
     class Kind(models.TextChoices):
         ORGANISATION_CREATED = "organisation_created", _("organisation created")
         PERSON_CREATED = "person_created", _("person created")
+        TOKEN_CREATED = "token_created", _("API token created")
+        TOKEN_REVOKED = "token_revoked", _("API token revoked")
 
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     organisation = models.ForeignKey(

@@ -3,6 +3,7 @@
 Each write records an AccountEvent in the same transaction.
 """
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -82,6 +83,7 @@ def person_create(
     email: str = "",
     first_name: str = "",
     last_name: str = "",
+    language: str = "ru",
     actor: User | None = None,
 ) -> User:
     """Create a person who logs in as `username`, with their organisation and role.
@@ -111,6 +113,15 @@ def person_create(
         raise PersonInvalidError(
             _("Only agents have a support line."), details={"field": "line", "value": line}
         )
+    if language not in dict(settings.LANGUAGES):
+        raise PersonInvalidError(
+            _("“%(language)s” is not a language Reglament speaks.") % {"language": language},
+            details={
+                "field": "language",
+                "value": language,
+                "known": list(dict(settings.LANGUAGES)),
+            },
+        )
     if User.objects.filter(username=username).exists():
         raise PersonExistsError(details={"field": "username", "value": username})
     user = User(
@@ -126,7 +137,7 @@ def person_create(
     else:
         user.set_password(password)
     user.save()
-    Membership(user=user, organisation=organisation, role=role, line=line).save()
+    Membership(user=user, organisation=organisation, role=role, line=line, language=language).save()
     AccountEvent(
         kind=AccountEvent.Kind.PERSON_CREATED,
         organisation=organisation,

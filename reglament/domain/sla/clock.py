@@ -8,6 +8,11 @@ contract attributes). So changing the priority or escalating to line 3 swaps
 the target but keeps every second already consumed, and a corrected
 ``received`` instant simply moves the start. Nothing depends on when the
 computation runs except the state of clocks still open at ``now``.
+
+Closing the request (a ``closed`` event) stops every clock still running,
+whatever its own stop event: a closed request has nothing left to wait for, so
+no clock of it can breach afterwards. Such a clock is met if the request was
+closed in time; ``stopped_by`` says which event stopped it.
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ class ClockState:
     remaining: timedelta | None  # business time left; negative once breached
     pauses: tuple[tuple[datetime, datetime], ...]
     explanation: Explanation | None
+    stopped_by: str | None = None  # the metric's own stop event, or "closed"
 
     @property
     def open(self) -> bool:
@@ -72,8 +78,13 @@ def compute_clocks(
     *,
     now: datetime,
     warning_share: float = 0.8,
+    explain: bool = True,
 ) -> tuple[ClockState, ...]:
-    """The state of every metric of ``regulation`` for a request at ``now``."""
+    """The state of every metric of ``regulation`` for a request at ``now``.
+
+    ``explain=False`` skips the counted-intervals explanation (the sweeper and
+    the queue need only instants and durations).
+    """
     if not 0 < warning_share < 1:
         raise ClockError(
             f"The warning share must be between 0 and 1, got {warning_share}.",
@@ -91,7 +102,7 @@ def compute_clocks(
     case = regulation.check_case(case)
     periods = _status_periods(ordered, now)
     return tuple(
-        _clock(regulation, case, metric_id, ordered, periods, now, warning_share)
+        _clock(regulation, case, metric_id, ordered, periods, now, warning_share, explain)
         for metric_id in (m.id for m in regulation.metrics)
     )
 
@@ -114,14 +125,26 @@ def _clock(
     periods: list[tuple[str, datetime, datetime]],
     now: datetime,
     share: float,
+    explain: bool,
 ) -> ClockState:
     metric = regulation.metric(metric_id)
     target = regulation.target(metric_id, case)
     start = next((e.at for e in events if e.kind == metric.starts), None)
-    stop = (
-        next((e.at for e in events if e.kind == metric.stops and e.at >= start), None)
-        if start is not None
-        else None
+    stopping = next(
+        (
+            e
+            for e in events
+            if e.kind in (metric.stops, "closed") and start is not None and e.at >= start
+        ),
+        None,
+    )
+    stop = stopping.at if stopping is not None else None
+    stopped_by = (
+        None
+        if stopping is None
+        else metric.stops
+        if any(e.kind == metric.stops and e.at == stopping.at for e in events)
+        else "closed"
     )
     end = stop if stop is not None else max(now, start) if start is not None else None
     pauses = tuple(
@@ -147,6 +170,7 @@ def _clock(
             "remaining": None,
             "pauses": pauses,
             "explanation": None,
+            "stopped_by": stopped_by,
         }
         fields.update(values)
         return ClockState(**fields)  # type: ignore[arg-type]
@@ -178,7 +202,7 @@ def _clock(
         breached_at=deadline.due if kind == "breached" else None,
         consumed=consumed,
         remaining=remaining,
-        explanation=calendar.explain(start, end, prepared),
+        explanation=calendar.explain(start, end, prepared) if explain else None,
     )
 
 
