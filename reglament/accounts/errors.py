@@ -23,3 +23,8 @@ class PersonInvalidError(InvalidInputError):
 class PersonExistsError(ConflictError):
     code = "person_exists"
     default_message = _("A person with this login already exists.")
+
+
+class TokenInvalidError(InvalidInputError):
+    code = "token_invalid"
+    default_message = _("The API token is not valid.")

@@ -3,9 +3,14 @@
 Each write records an AccountEvent in the same transaction.
 """
 
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from reglament.accounts.errors import (
@@ -13,8 +18,9 @@ from reglament.accounts.errors import (
     OrganisationInvalidError,
     PersonExistsError,
     PersonInvalidError,
+    TokenInvalidError,
 )
-from reglament.accounts.models import AccountEvent, Membership, Organisation
+from reglament.accounts.models import AccountEvent, ApiToken, Membership, Organisation
 
 Kind = Organisation.Kind
 Role = Membership.Role
@@ -146,3 +152,99 @@ def person_create(
         data={"username": username, "role": role, "line": line},
     ).save()
     return user
+
+
+# ---------------------------------------------------------------- API tokens
+TOKEN_PREFIX = "rgl_"  # noqa: S105 - the public marker of a key, not a secret
+
+
+def token_digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+@transaction.atomic
+def token_create(
+    *,
+    user: User,
+    name: str,
+    expires_at: datetime | None = None,
+    actor: User | None = None,
+) -> tuple[ApiToken, str]:
+    """A personal API token for `user`; returns the row and the key, shown only now.
+
+    The key is `rgl_<prefix>_<secret>`; only its SHA-256 is stored, so a
+    lost key cannot be recovered, only revoked and replaced.
+    """
+    name = name.strip()
+    if not name:
+        raise TokenInvalidError(
+            _("A token needs a name that says where it is used."), details={"field": "name"}
+        )
+    if len(name) > 100:
+        raise TokenInvalidError(
+            _("The token name is longer than 100 characters."), details={"field": "name"}
+        )
+    if expires_at is not None and expires_at <= timezone.now():
+        raise TokenInvalidError(
+            _("The expiry must be in the future."),
+            details={"field": "expires_at", "value": expires_at.isoformat()},
+        )
+    if not user.is_active:
+        raise TokenInvalidError(
+            _("%(user)s is deactivated and cannot have tokens.") % {"user": user.get_username()},
+            details={"field": "user"},
+        )
+    prefix = secrets.token_hex(4)
+    key = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    token = ApiToken(user=user, name=name, prefix=prefix, digest=token_digest(key))
+    token.expires_at = expires_at
+    token.save()
+    membership = Membership.objects.filter(user=user).select_related("organisation").first()
+    if membership is not None:
+        AccountEvent(
+            kind=AccountEvent.Kind.TOKEN_CREATED,
+            organisation=membership.organisation,
+            person=user,
+            actor=actor or user,
+            data={"name": name, "prefix": prefix},
+        ).save()
+    return token, key
+
+
+@transaction.atomic
+def token_revoke(*, token: ApiToken, actor: User | None = None) -> ApiToken:
+    """Revoke a token at once; revoking twice changes nothing."""
+    if token.revoked_at is not None:
+        return token
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    membership = Membership.objects.filter(user=token.user).select_related("organisation").first()
+    if membership is not None:
+        AccountEvent(
+            kind=AccountEvent.Kind.TOKEN_REVOKED,
+            organisation=membership.organisation,
+            person=token.user,
+            actor=actor or token.user,
+            data={"name": token.name, "prefix": token.prefix},
+        ).save()
+    return token
+
+
+def token_authenticate(key: str) -> User | None:
+    """The active user a presented key belongs to, or None (unknown, revoked, expired)."""
+    if not key.startswith(TOKEN_PREFIX) or len(key) > 200:
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(digest=token_digest(key), revoked_at__isnull=True)
+        .first()
+    )
+    now = timezone.now()
+    if token is None or not token.user.is_active:
+        return None
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
+    # Touch at most once a minute: a busy script should not write on every call.
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
