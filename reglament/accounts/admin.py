@@ -11,7 +11,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
-from reglament.accounts.models import AccountEvent, Membership, Organisation
+from reglament.accounts.models import AccountEvent, ApiToken, Membership, Organisation
 from reglament.core.admin import ReadOnlyAdminMixin
 
 
@@ -76,3 +76,22 @@ class PersonAdmin(UserAdmin):
 
 admin.site.unregister(User)
 admin.site.register(User, PersonAdmin)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[ApiToken]):
+    """Tokens are shown (never their keys: only a digest is stored) and revoked by their owner."""
+
+    list_display = (
+        "user",
+        "name",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    list_filter = ("revoked_at",)
+    search_fields = ("user__username", "name", "prefix")
+    list_select_related = ("user",)
+    exclude = ("digest",)
