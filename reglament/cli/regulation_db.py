@@ -64,13 +64,22 @@ def demo_load(*, directory: Path | None = None) -> int:
     from reglament.regulations.demo import demo_load as load
     from reglament.regulations.demo import demo_summary
     from reglament.regulations.errors import RegulationInvalidError
+    from reglament.tickets.demo import demo_tickets_create
 
     try:
         report = load(directory=directory or Path(settings.BASE_DIR) / "regulations")
     except RegulationInvalidError as invalid:
         return _refused(invalid.problems)
+    requests = demo_tickets_create()
     for line in demo_summary(report):
         print(line)
+    print(
+        f"Demo requests: {len(requests)} created."
+        if requests
+        else "Demo requests: already there; nothing created."
+    )
+    for line in requests:
+        print(f"  {line}")
     return 0
 
 

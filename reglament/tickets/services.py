@@ -227,7 +227,13 @@ def _next_number(prefix: str, year: int) -> str:
 
 
 def _contract(organisation: Organisation, *, regulation_id: str | None, on: date) -> Contract:
+    """The organisation's contract in force; for a partner's client without one of its
+    own, the partner's (R2.1: the partner's tariff covers the clients it serves)."""
     contract = contract_for_organisation(organisation, at=on, regulation_id=regulation_id)
+    if contract is None and organisation.partner is not None:
+        contract = contract_for_organisation(
+            organisation.partner, at=on, regulation_id=regulation_id
+        )
     if contract is None:
         raise NoContractError(
             _("%(organisation)s has no support contract in force on %(date)s%(under)s.")
@@ -431,10 +437,13 @@ def ticket_update(
             setattr(ticket, field, new)
 
     if not isinstance(contract, _Unset) and contract.pk != ticket.contract_id:
-        if contract.organisation_id != ticket.organisation_id:
+        if contract.organisation_id not in (
+            ticket.organisation_id,
+            ticket.organisation.partner_id,
+        ):
             raise _invalid(
                 "contract",
-                _("The contract belongs to another organisation than the request."),
+                _("The contract belongs to neither the request's organisation nor its partner."),
                 value=contract.pk,
             )
         changes.append(Change("contract", ticket.contract_id, contract.pk))

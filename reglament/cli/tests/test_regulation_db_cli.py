@@ -8,6 +8,8 @@ from reglament.accounts.models import AccountEvent, Membership, Organisation
 from reglament.cli import main
 from reglament.regulations.models import Contract, RegulationEvent, RegulationVersion
 from reglament.regulations.tests.factories import ACME, ACME_V2
+from reglament.sla.models import Clock
+from reglament.tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -84,6 +86,7 @@ def _counts() -> dict[str, int]:
         "organisations": Organisation.objects.count(),
         "people": Membership.objects.count(),
         "contracts": Contract.objects.count(),
+        "requests": Ticket.objects.count(),
         "events": RegulationEvent.objects.count() + AccountEvent.objects.count(),
     }
 
@@ -105,6 +108,7 @@ def test_demo_load_loads_the_shipped_regulations_and_a_person_for_every_role(
         "organisations": 10,
         "people": 14,
         "contracts": 7,
+        "requests": 7,
         "events": 5 + 10 + 14 + 7,
     }
     assert set(Membership.objects.values_list("role", flat=True)) == set(Membership.Role.values)
@@ -119,6 +123,15 @@ def test_demo_load_loads_the_shipped_regulations_and_a_person_for_every_role(
     assert shop.tariff.code == "basic"
     managed = Contract.objects.get(service_manager__isnull=False)
     assert (managed.tariff.code, managed.service_manager.username) == ("premium", "manager")  # type: ignore[union-attr]
+    # a demo request per customer, running under its regulation, one waiting for the customer
+    assert "Demo requests: 7 created." in out
+    assert Ticket.objects.count() == 7
+    cera = Ticket.objects.get(organisation__name="ООО «Видеоаналитика Ритейл»")
+    assert cera.number.startswith("CERA-")
+    assert cera.status == "clarification"
+    assert Clock.objects.get(ticket=cera, metric="resolution").state == "paused"
+    for_client = Ticket.objects.get(requester__username="partner")
+    assert for_client.organisation.name == "Аптека «Здоровье»"  # R2.1
 
 
 def test_demo_load_twice_changes_nothing_the_second_time(
@@ -136,6 +149,7 @@ def test_demo_load_twice_changes_nothing_the_second_time(
     out = capsys.readouterr().out
     assert "(new)" not in out
     assert "Demo data: already complete; nothing created." in out
+    assert "Demo requests: already there; nothing created." in out
 
 
 def test_demo_load_logins_work_with_the_printed_password() -> None:
