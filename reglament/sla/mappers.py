@@ -39,7 +39,8 @@ def clock_events(ticket: Ticket, events: Iterable[TicketEvent]) -> list[Event]:
     - ``work_started``: the first move out of the initial status;
     - ``first_public_reply``: the first public reply written by support staff;
     - ``defect_confirmed``, ``workaround_provided``, ``service_restored``: those steps;
-    - ``resolved`` and ``closed``: every entry into a final status.
+    - ``resolved`` and ``closed``: every entry into a final status;
+    - ``closed`` also when the request is merged into another one.
     """
     result = [Event(ticket.received_at, "received"), Event(ticket.registered_at, "registered")]
     work_started = False
@@ -56,6 +57,9 @@ def clock_events(ticket: Ticket, events: Iterable[TicketEvent]) -> list[Event]:
             if data.get("final"):
                 result.append(Event(event.created_at, "resolved"))
                 result.append(Event(event.created_at, "closed"))
+        elif kind == Kind.MERGED:
+            # A duplicate merged into another request is closed: its clocks stop.
+            result.append(Event(event.created_at, "closed"))
         elif kind == Kind.REPLIED and data.get("staff") and not replied:
             result.append(Event(event.created_at, "first_public_reply"))
             replied = True

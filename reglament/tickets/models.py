@@ -117,6 +117,15 @@ class Ticket(BaseModel):
     )
     service_restored_at = models.DateTimeField(_("service restored at"), null=True, blank=True)
     fix_delivered_at = models.DateTimeField(_("fix delivered at"), null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged",
+        help_text=_("A duplicate is closed and continues in this request."),
+    )
     # Kept by reglament.sla from the clocks, for the queue: the earliest due
     # instant of a running clock, and whether any clock is breached / at risk.
     next_due_at = models.DateTimeField(_("next due at"), null=True, blank=True)
@@ -236,6 +245,8 @@ class TicketEvent(EventModel):
         WORKAROUND_PROVIDED = "workaround_provided", _("workaround provided")
         SERVICE_RESTORED = "service_restored", _("service restored")
         FIX_DELIVERED = "fix_delivered", _("fix delivered")
+        MERGED = "merged", _("merged into another request")
+        MERGED_FROM = "merged_from", _("a duplicate was merged in")
         CLOCK_WARNING = "clock_warning", _("deadline approaching")
         CLOCK_BREACHED = "clock_breached", _("deadline breached")
 

@@ -660,6 +660,12 @@ def _transition(
     check_next: bool = True,
     by_requester: bool = False,
 ) -> Ticket:
+    if ticket.merged_into_id is not None:
+        raise TicketClosedError(
+            _("%(number)s was merged into %(into)s; continue there.")
+            % {"number": ticket.number, "into": ticket.merged_into.number},  # type: ignore[union-attr]
+            details={"number": ticket.number, "merged_into": ticket.merged_into.number},  # type: ignore[union-attr]
+        )
     regulation = regulation_of(ticket)
     known = [s.id for s in regulation.statuses]
     _check_choice("status", status, known)
@@ -1077,3 +1083,42 @@ def attachment_add(
         size=len(content),
     )
     return attachment
+
+
+# ------------------------------------------------------------------- merging
+@transaction.atomic
+def ticket_merge(
+    *, ticket: Ticket, into: Ticket, actor: User, reason: str = "", now: datetime | None = None
+) -> Ticket:
+    """Close `ticket` as a duplicate of `into`: its clocks stop, nothing of it fires again.
+
+    Both must be open and of the same organisation; the duplicate's requester
+    becomes a watcher of the request that continues.
+    """
+    now = _now(now)
+    _require_staff(person_profile(actor), _("merge requests"))
+    if ticket.pk == into.pk:
+        raise _invalid("into", _("A request cannot be merged into itself."))
+    # Lock both rows in id order so two opposite merges cannot deadlock.
+    first, second = sorted((ticket, into), key=lambda t: t.pk)
+    locked = {t.pk: _lock(t) for t in (first, second)}
+    ticket, into = locked[ticket.pk], locked[into.pk]
+    _require_open(ticket)
+    _require_open(into)
+    if ticket.organisation_id != into.organisation_id:
+        raise _invalid(
+            "into",
+            _("%(number)s belongs to another organisation.") % {"number": into.number},
+            value=into.number,
+        )
+    ticket.merged_into = into
+    ticket.is_open = False
+    ticket.closed_at = now
+    ticket.save()
+    _event(ticket, Kind.MERGED, actor=actor, now=now, into=into.number, reason=reason.strip())
+    _event(into, Kind.MERGED_FROM, actor=actor, now=now, duplicate=ticket.number)
+    if ticket.requester_id != into.requester_id:
+        into.watchers.add(ticket.requester)
+    _sync(ticket, now)
+    _sync(into, now)
+    return ticket

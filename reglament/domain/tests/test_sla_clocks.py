@@ -149,3 +149,26 @@ def test_consumed_time_matches_a_minute_by_minute_count(history):
     resolved = next((e.at for e in events if e.kind == "resolved"), None)
     if resolved is not None:
         assert state.state == ("met" if resolved <= due else "breached")
+
+
+def test_closing_the_request_stops_every_clock_still_running() -> None:
+    # given a request whose registration never happened, closed after 10 minutes
+    events = [
+        Event(RECEIVED, "received"),
+        Event(RECEIVED, "status", "new"),
+        Event(RECEIVED + timedelta(minutes=10), "closed"),
+    ]
+    # when looked at a day later
+    state = clocks(PREMIUM, events, now=RECEIVED + timedelta(days=1))["registration"]
+    # then the 15-minute registration clock stopped at the closure, in time, and stays met
+    assert (state.state, state.stop, state.stopped_by) == (
+        "met",
+        RECEIVED + timedelta(minutes=10),
+        "closed",
+    )
+    assert state.breached_at is None
+
+
+def test_a_clock_stopped_by_its_own_event_says_so() -> None:
+    state = clocks(PREMIUM, OPENED, now=RECEIVED + timedelta(hours=1))["registration"]
+    assert (state.state, state.stopped_by) == ("met", "registered")

@@ -9,6 +9,7 @@ from reglament.sla.services import sla_sweep
 from reglament.tickets import services
 from reglament.tickets.errors import (
     ResolutionRequiredError,
+    TicketClosedError,
     TicketPermissionError,
     TransitionNotAllowedError,
 )
@@ -172,3 +173,39 @@ def test_a_missed_deadline_is_recorded_once_even_when_noticed_late() -> None:
     )
     assert TicketEvent.objects.filter(ticket=ticket, kind=Kind.CLOCK_BREACHED).count() == 1
     assert TicketEvent.objects.filter(ticket=ticket, kind=Kind.CLOCK_WARNING).count() == 1
+
+
+def test_a_merged_duplicate_stops_its_clocks_and_never_breaches() -> None:
+    # given two requests about the same outage
+    d = desk("cera", "standard")
+    first = services.ticket_create(
+        actor=d.requester,
+        subject="Всё упало",
+        priority="critical",
+        now=at("2025-03-03T12:00:00+03:00"),
+    )
+    duplicate = services.ticket_create(
+        actor=d.customer_admin,
+        subject="Всё упало (ещё раз)",
+        priority="critical",
+        now=at("2025-03-03T12:10:00+03:00"),
+    )
+    # when an agent merges the duplicate at 12:30
+    services.ticket_merge(
+        ticket=duplicate, into=first, actor=d.agent1, now=at("2025-03-03T12:30:00+03:00")
+    )
+    # then the duplicate is closed, its clock met and nothing of it fires later
+    duplicate.refresh_from_db()
+    assert (duplicate.is_open, duplicate.merged_into_id) == (False, first.pk)
+    assert (resolution(duplicate).state, resolution(duplicate).next_check_at) == ("met", None)
+    report = sla_sweep(now=at("2025-03-04T12:00:00+03:00"))
+    assert report.breaches == 1  # the request that continues, not the duplicate
+    assert not TicketEvent.objects.filter(ticket=duplicate, kind=Kind.CLOCK_BREACHED).exists()
+    assert first.watchers.filter(pk=d.customer_admin.pk).exists()
+    with pytest.raises(TicketClosedError):
+        services.ticket_transition(
+            ticket=duplicate,
+            actor=d.agent1,
+            status="in-progress",
+            now=at("2025-03-03T13:00:00+03:00"),
+        )
