@@ -32,16 +32,21 @@ def serve_web(*, host: str, port: int) -> int:
 
 
 def serve_worker(*, interval: float) -> int:
-    """Run the database task worker, making sure the heartbeat chain is going first."""
+    """Run the database task worker, making sure the heartbeat and SLA sweep chains are going."""
     setup_django()
     from django.core.management import call_command
 
     from reglament.core.tasks import worker_heartbeat_schedule
+    from reglament.sla.tasks import sla_sweep_schedule
 
     worker_id = f"{socket.gethostname()}:{os.getpid()}"[-64:]
     # Beat at once unless a beat is already waiting, so a fresh worker shows up
     # as alive within a second instead of after a full heartbeat period.
     worker_heartbeat_schedule(delay=timedelta(0))
+    # Sweep at once too: what fell due while no worker ran is recorded now
+    # (with its own instant), not an interval later. A sweep already waiting
+    # means the chain is alive; a second one is not added.
+    sla_sweep_schedule(delay=timedelta(0))
     call_command(
         "db_worker",
         queue_name="default",

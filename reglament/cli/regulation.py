@@ -77,7 +77,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     sla = subparsers.add_parser(
         "sla",
-        help="what-if SLA clocks for a request under a regulation",
+        help="what-if SLA clocks for a request under a regulation; a manual sweep",
         description="Ask a regulation when things are due.",
     )
     sla_actions = sla.add_subparsers(title="actions", metavar="ACTION", dest="action")
@@ -121,6 +121,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     simulate.add_argument("--lang", choices=("ru", "en"), default="ru")
     simulate.add_argument("--json", action="store_true", help="machine-readable output")
     simulate.set_defaults(handler=_simulate)
+
+    from reglament.cli.ticket import add_sweep_command
+
+    add_sweep_command(sla_actions)
 
 
 # ----------------------------------------------------------------------------- handlers

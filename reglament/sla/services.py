@@ -2,22 +2,24 @@
 
 `clocks_sync` is the one place that writes `Clock` rows and the warning and
 breach events. Every change to a request calls it (inside the change's
-transaction, with the request row locked), and so does the sweeper when a
-timer falls due. It computes the clocks from the event log from scratch, so
-it can run any number of times: a warning or breach is recorded only when its
-instant has passed and the clock row says it was not recorded yet, and both
-writes commit together, so neither a repeat nor a crash makes it fire twice
-or never.
+transaction, with the request row locked), and so does the sweeper, for a
+batch of requests at once (`clocks_sync_many`), when a timer falls due. It
+computes the clocks from the event log from scratch, so it can run any number
+of times: a warning or breach is recorded only when its instant has passed and
+the clock row says it was not recorded yet, and both writes commit together,
+so neither a repeat nor a crash makes it fire twice or never.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from reglament.domain.calendar import WorkingDays
@@ -63,8 +65,88 @@ def clocks_sync(*, ticket: Ticket, now: datetime) -> SyncResult:
     Call inside a transaction holding the request's row lock (every ticket
     service and the sweeper do). Returns the warning/breach events recorded.
     """
+    return clocks_sync_many(tickets=[ticket], now=now)
+
+
+def clocks_sync_many(*, tickets: Sequence[Ticket], now: datetime) -> SyncResult:
+    """clocks_sync for several requests at once (the sweeper's batch).
+
+    The same computation with a fixed number of queries for the whole batch:
+    the requests' events and clock rows are read with one query each, and what
+    changed is written in bulk. Every request row must be locked by the
+    caller's transaction, as for clocks_sync.
+    """
+    ids = [ticket.pk for ticket in tickets]
+    events: dict[int, list[TicketEvent]] = {pk: [] for pk in ids}
+    for event in TicketEvent.objects.filter(ticket_id__in=ids).order_by(
+        "ticket_id", "created_at", "id"
+    ):
+        events[event.ticket_id].append(event)
+    existing: dict[int, dict[str, Clock]] = {pk: {} for pk in ids}
+    # No ordering: the model's ("ticket", "id") would join the requests table.
+    for clock in Clock.objects.filter(ticket_id__in=ids).order_by():
+        existing[clock.ticket_id][clock.metric] = clock
+    writes = _Writes()
+    for ticket in tickets:
+        _sync(ticket, events[ticket.pk], existing[ticket.pk], now, writes)
+    return writes.save()
+
+
+@dataclass
+class _Writes:
+    """What a sync changes, gathered so that a batch of requests costs a few queries."""
+
+    events: list[TicketEvent] = field(default_factory=list)
+    new_clocks: list[Clock] = field(default_factory=list)
+    changed_clocks: list[Clock] = field(default_factory=list)
+    projected: list[Ticket] = field(default_factory=list)
+
+    def save(self) -> SyncResult:
+        # In list order, so each request's warning gets a smaller id than its breach.
+        TicketEvent.objects.bulk_create(self.events)
+        Clock.objects.bulk_create(self.new_clocks)
+        _update_rows(Clock, self.changed_clocks, (*_COLUMNS, "computed_at"))
+        _update_rows(Ticket, self.projected, _PROJECTION)
+        for event in self.events:
+            _notify(event)
+        return SyncResult(events=self.events)
+
+
+def _update_rows(model: type[Model], rows: Sequence[Model], names: Sequence[str]) -> None:
+    """UPDATE the columns `names` of each row: one statement, run with executemany.
+
+    QuerySet.bulk_update would do it in one query, but builds a CASE expression
+    per row and column, which costs more than the database work; save() costs a
+    compiled query per row.
+    """
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    by_name = {field.name: field for field in model._meta.concrete_fields}
+    fields = [by_name[name] for name in names]
+    assignments = ", ".join(f"{quote(str(field.column))} = %s" for field in fields)
+    # Only the model's own table and column names are put into the text.
+    sql = (
+        f"UPDATE {quote(model._meta.db_table)} SET {assignments} "  # noqa: S608
+        f"WHERE {quote(str(model._meta.pk.column))} = %s"
+    )
+    params = [
+        [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
+        + [row.pk]
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def _sync(
+    ticket: Ticket,
+    events: list[TicketEvent],
+    existing: dict[str, Clock],
+    now: datetime,
+    writes: _Writes,
+) -> None:
     regulation = ticket.version.parsed()
-    events = list(TicketEvent.objects.filter(ticket=ticket).order_by("created_at", "id"))
     states = compute_clocks(
         regulation,
         ticket_case(ticket, regulation),
@@ -73,11 +155,8 @@ def clocks_sync(*, ticket: Ticket, now: datetime) -> SyncResult:
         warning_share=settings.REGLAMENT_SLA_WARNING_SHARE,
         explain=False,
     )
-    existing = {clock.metric: clock for clock in Clock.objects.filter(ticket=ticket)}
     # Out of scope (R1.7): nothing is promised beyond consultation, so nothing fires.
     may_fire = not ticket.out_of_scope
-    result = SyncResult()
-    new_rows: list[Clock] = []
     for state in states:
         clock = existing.get(state.metric)
         before = _snapshot(clock) if clock is not None else None
@@ -85,19 +164,15 @@ def clocks_sync(*, ticket: Ticket, now: datetime) -> SyncResult:
             clock = Clock(ticket=ticket, metric=state.metric)
         _fill(clock, state)
         if may_fire:
-            result.events += _record_due(ticket, clock, state, now)
-        clock.next_check_at = _next_check(clock, state, now) if may_fire else None
+            writes.events += _record_due(ticket, clock, state, now)
+        clock.next_check_at = _next_check(state, now) if may_fire else None
         clock.computed_at = now
         if before is None:
-            new_rows.append(clock)
+            writes.new_clocks.append(clock)
         elif _snapshot(clock) != before:
-            clock.save()
-    if new_rows:
-        Clock.objects.bulk_create(new_rows)
-    _project(ticket, states, now)
-    for event in result.events:
-        _notify(event)
-    return result
+            writes.changed_clocks.append(clock)
+    if _project(ticket, states, now):
+        writes.projected.append(ticket)
 
 
 def _snapshot(clock: Clock) -> tuple[object, ...]:
@@ -161,7 +236,8 @@ def _record_due(
 def _clock_event(
     ticket: Ticket, kind: str, state: ClockState, *, at: datetime, now: datetime, notify: bool
 ) -> TicketEvent:
-    event = TicketEvent(
+    # Saved with the rest of the batch (_Writes.save).
+    return TicketEvent(
         ticket=ticket,
         kind=kind,
         actor=None,
@@ -175,24 +251,31 @@ def _clock_event(
             "notify": notify,
         },
     )
-    event.save()
-    return event
 
 
-def _next_check(clock: Clock, state: ClockState, now: datetime) -> datetime | None:
-    """The next instant something can fire; none while paused, stopped or all recorded."""
+def _next_check(state: ClockState, now: datetime) -> datetime | None:
+    """The next instant the running clock changes on its own: warning share reached, or due.
+
+    Also when that warning or breach is already recorded (for an earlier
+    target: the priority went down since), so that the sweeper refreshes the
+    request's queue columns then; it records nothing twice. None while paused
+    or stopped: only a change to the request moves such a clock.
+    """
     if state.state != State.RUNNING:
         return None
-    pending = []
-    if clock.warned_at is None and state.warn_at is not None and state.warn_at > now:
-        pending.append(state.warn_at)
-    if clock.breached_at is None and state.due is not None and state.due > now:
-        pending.append(state.due)
+    pending = [at for at in (state.warn_at, state.due) if at is not None and at > now]
     return min(pending, default=None)
 
 
-def _project(ticket: Ticket, states: tuple[ClockState, ...], now: datetime) -> None:
-    """The queue's columns on the request: most urgent due instant, breached, at risk."""
+# The queue's columns on the request, kept by _project.
+_PROJECTION = ("next_due_at", "breached", "at_risk")
+
+
+def _project(ticket: Ticket, states: tuple[ClockState, ...], now: datetime) -> bool:
+    """Set the queue's columns on the request: most urgent due instant, breached, at risk.
+
+    Returns whether they changed (the caller writes them).
+    """
     running = [s for s in states if s.stop is None and s.state in (State.RUNNING, State.BREACHED)]
     next_due = min((s.due for s in running if s.due is not None), default=None)
     breached = any(s.state == State.BREACHED for s in states)
@@ -202,10 +285,11 @@ def _project(ticket: Ticket, states: tuple[ClockState, ...], now: datetime) -> N
     if not ticket.is_open:
         next_due = None
     values = {"next_due_at": next_due, "breached": breached, "at_risk": at_risk}
-    if any(getattr(ticket, name) != value for name, value in values.items()):
-        for name, value in values.items():
-            setattr(ticket, name, value)
-        Ticket.objects.filter(pk=ticket.pk).update(**values)
+    if all(getattr(ticket, name) == value for name, value in values.items()):
+        return False
+    for name, value in values.items():
+        setattr(ticket, name, value)
+    return True
 
 
 def _notify(event: TicketEvent) -> None:
@@ -228,49 +312,63 @@ class SweepReport:
     tickets: int  # requests whose clocks were re-computed
     warnings: int
     breaches: int
-    skipped: int  # claimed clocks whose request another process holds
+    left: int  # requests still due: held by another process, or beyond `limit`
 
 
 def sla_sweep(*, now: datetime | None = None, batch: int = 200, limit: int = 5000) -> SweepReport:
     """Record every warning and breach due by `now`; safe to run in several workers at once.
 
-    Each batch is one transaction: due clock rows are claimed with
-    ``SELECT … FOR UPDATE SKIP LOCKED`` (PostgreSQL), their requests locked the
-    same way, and re-computed by clocks_sync. A request another worker or a
-    user's change holds is skipped, and picked up by the next tick. On SQLite
-    the IMMEDIATE transaction itself makes one writer at a time. A worker
-    killed mid-batch rolls the batch back; the rows stay due.
+    Each batch is one transaction: it locks up to `batch` requests that have a
+    clock due, skipping those another worker or a user's change holds
+    (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL), and re-computes them
+    with clocks_sync_many. The request row is the only lock, as for every
+    other writer of clocks, so two workers never sync one request at once and
+    never wait for each other (locking the clock rows too could deadlock two
+    workers that each held a clock of the other's request). A skipped request
+    stays due for the next run. On SQLite the IMMEDIATE transaction itself
+    makes one writer at a time. A worker killed mid-batch rolls the batch
+    back; its requests stay due.
     """
     now = now or timezone.now()
     skip_locked = connection.features.has_select_for_update_skip_locked
-    tickets = warnings = breaches = skipped = 0
+    due = Clock.objects.filter(next_check_at__lte=now)
+    tickets = warnings = breaches = 0
     while tickets < limit:
+        size = min(batch, limit - tickets)
         with transaction.atomic():
-            clocks = Clock.objects.filter(next_check_at__lte=now).order_by("next_check_at", "id")
-            if skip_locked:
-                clocks = clocks.select_for_update(skip_locked=True)
-            claimed = list(clocks.values_list("ticket_id", flat=True)[:batch])
-            ticket_ids = list(dict.fromkeys(claimed))
-            if not ticket_ids:
-                break
-            rows = Ticket.objects.filter(pk__in=ticket_ids).select_related(
-                "contract__tariff__version", "version"
+            rows = (
+                Ticket.objects.filter(pk__in=due.values("ticket_id"))
+                .select_related("contract__tariff", "version")
+                # The regulation's text is parsed once per process (RegulationVersion.parsed).
+                .defer("version__text")
+                .order_by("pk")
             )
             if skip_locked:
                 rows = rows.select_for_update(skip_locked=True, of=("self",))
-            locked = list(rows)
-            skipped += len(ticket_ids) - len(locked)
-            for ticket in locked:
-                for event in clocks_sync(ticket=ticket, now=now).events:
+            locked = list(rows[:size])
+            taken = locked
+            if skip_locked and locked:
+                # A request another worker synced and released after this statement
+                # began is still locked and returned: PostgreSQL re-checks only the
+                # request's own row. Keep those whose clocks are still due.
+                still = set(
+                    due.filter(ticket_id__in=[t.pk for t in locked]).values_list(
+                        "ticket_id", flat=True
+                    )
+                )
+                taken = [ticket for ticket in locked if ticket.pk in still]
+            if taken:
+                for event in clocks_sync_many(tickets=taken, now=now).events:
                     if event.kind == Kind.CLOCK_WARNING:
                         warnings += 1
                     else:
                         breaches += 1
-            tickets += len(locked)
-        if not locked or len(claimed) < batch:
+        tickets += len(taken)
+        if len(locked) < size:
             break
+    left = due.values("ticket_id").distinct().count()
     if warnings or breaches:
         logger.info(
             "SLA sweep: %d requests, %d warnings, %d breaches recorded", tickets, warnings, breaches
         )
-    return SweepReport(tickets=tickets, warnings=warnings, breaches=breaches, skipped=skipped)
+    return SweepReport(tickets=tickets, warnings=warnings, breaches=breaches, left=left)
