@@ -193,6 +193,11 @@ def _derive_priority(
                 missing,
                 _("The priority is derived from both answers: impact and workaround."),
             )
+        matrix = regulation.priority_matrix
+        if matrix is not None:
+            # Name the answer that is wrong, not always `impact`.
+            _check_choice("impact", impact, [a.id for a in matrix.impact.answers])
+            _check_choice("workaround", workaround, [a.id for a in matrix.workaround.answers])
         try:
             return regulation.derive_priority(impact=impact, workaround=workaround)
         except DomainError as error:
@@ -275,7 +280,9 @@ def _filing_organisation(
             "own": own.name,
             "clients": _(" and its clients") if own.kind == Organisation.Kind.PARTNER else "",
         },
-        value=organisation.name,
+        # The id the caller gave, not the name: a customer must not learn other
+        # customers' names by trying ids.
+        value=organisation.pk,
     )
 
 
@@ -317,6 +324,10 @@ def ticket_create(
     if len(subject) > 300:
         raise _invalid("subject", _("The subject is longer than 300 characters."))
     _check_choice("channel", channel, list(Channel.values))
+    if received_at is not None:
+        # A customer's request arrives when they file it: backdating it would start
+        # (and breach) the vendor's clocks early. Staff record calls and mail late.
+        _require_staff(profile, _("say when a request arrived"))
     received_at = _now(received_at) if received_at is not None else now
     if received_at > now:
         raise _invalid(
