@@ -199,10 +199,12 @@ def build_parser() -> argparse.ArgumentParser:
     manage.add_argument("arguments", nargs=argparse.REMAINDER)
     manage.set_defaults(handler=_manage)
 
-    from reglament.cli import calendar, regulation
+    from reglament.cli import calendar, regulation, ticket, token
 
     calendar.register(commands)
     regulation.register(commands)
+    ticket.register(commands)
+    token.register(commands)
     return parser
 
 
