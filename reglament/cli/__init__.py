@@ -28,6 +28,16 @@ def _port(value: str) -> int:
     return port
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not 1 or more")
+    return value
+
+
 def _add_address_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--host", default=DEFAULT_HOST, help="address to listen on (default: %(default)s)"
@@ -56,7 +66,7 @@ def _run(args: argparse.Namespace) -> int:
 def _web(args: argparse.Namespace) -> int:
     from reglament.cli.processes import serve_web
 
-    return serve_web(host=args.host, port=args.port)
+    return serve_web(host=args.host, port=args.port, processes=args.processes)
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -133,14 +143,25 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve the web UI and the JSON API with uvicorn. Stops on SIGTERM.",
     )
     _add_address_arguments(web)
+    web.add_argument(
+        "--processes",
+        type=_positive_int,
+        default=1,
+        help=(
+            "web processes sharing the port; each serves one request at a time on one "
+            "database connection, so use about one per core (default: %(default)s)"
+        ),
+    )
     web.set_defaults(handler=_web)
 
     worker = commands.add_parser(
         "worker",
-        help="run background tasks and the worker heartbeat",
+        help="run background tasks, the SLA sweeper and the worker heartbeat",
         description=(
-            "Take background tasks from the database queue and run them; keeps the "
-            "worker heartbeat going so health can tell that a worker is alive."
+            "Take background tasks from the database queue and run them: notifications, "
+            "the SLA sweeper (records warnings and breaches as they fall due, every "
+            "REGLAMENT_SLA_SWEEP_SECONDS) and the worker heartbeat that health reports. "
+            "Several workers may run side by side."
         ),
     )
     worker.add_argument(

@@ -16,8 +16,11 @@ STOP_TIMEOUT_SECONDS = 10.0
 POLL_SECONDS = 0.2
 
 
-def serve_web(*, host: str, port: int) -> int:
-    """Serve config.asgi with uvicorn until SIGINT/SIGTERM (uvicorn stops gracefully)."""
+def serve_web(*, host: str, port: int, processes: int = 1) -> int:
+    """Serve config.asgi with uvicorn until SIGINT/SIGTERM (uvicorn stops gracefully).
+
+    With `processes` > 1 uvicorn forks that many workers on one socket.
+    """
     setup_django()
     import uvicorn
 
@@ -27,6 +30,7 @@ def serve_web(*, host: str, port: int) -> int:
         port=port,
         lifespan="off",  # Django does not speak the ASGI lifespan protocol
         log_level="info",
+        workers=processes,
     )
     return 0
 

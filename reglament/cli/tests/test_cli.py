@@ -42,6 +42,8 @@ def test_every_command_has_a_handler() -> None:
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         (["web", "--port", "http"], "'http' is not a port number"),
         (["run", "--port", "70000"], "70000 is not between 1 and 65535"),
+        (["web", "--processes", "0"], "0 is not 1 or more"),
+        (["web", "--processes", "two"], "'two' is not a whole number"),
         (["migrate", "--verbose-ish"], "unrecognized arguments: --verbose-ish"),
     ],
 )
