@@ -3,9 +3,12 @@
 A ``Clock`` row is a cache of what reglament.domain.sla computes from the
 request's events, kept so the queue can sort and the sweeper can find what is
 due with an index. It is rewritten whole by reglament.sla.services.clocks_sync
-and by nothing else. ``next_check_at`` is the timer: the instant of the next
-warning or breach still to be recorded, NULL when nothing can fire (met, paused,
-closed, out of scope); a partial index keeps only the pending ones.
+and by nothing else. ``next_check_at`` is the timer: the next instant a running
+clock changes on its own (its warning share reached, or its due instant), even
+when that warning or breach is already recorded for an earlier target, so the
+sweeper then refreshes the request's queue columns; it records nothing twice.
+NULL when nothing can fire (met, paused, breached past due, closed, merged, out
+of scope); a partial index keeps only the pending ones.
 """
 
 from django.db import models

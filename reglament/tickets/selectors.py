@@ -25,7 +25,7 @@ Role = Membership.Role
 def tickets_visible_to(profile: Profile) -> QuerySet[Ticket]:
     tickets = Ticket.objects.select_related(
         "organisation", "requester", "assignee", "contract__tariff__version", "version"
-    )
+    ).defer("version__text", "contract__tariff__version__text")
     if profile.staff:
         return tickets
     if not profile.customer or profile.organisation is None:
