@@ -2,8 +2,9 @@
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import NoReturn
+from zoneinfo import ZoneInfo
 
 from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
@@ -131,20 +132,34 @@ def tariff_includes_service(tariff: Tariff, service_id: str) -> bool:
 
 
 def contract_for_organisation(
-    organisation: Organisation, *, at: date, regulation_id: str | None = None
+    organisation: Organisation, *, at: date | datetime, regulation_id: str | None = None
 ) -> Contract | None:
     """The organisation's contract in force on `at` (under `regulation_id`, if given).
+
+    Given an instant, each contract is judged on the date it is in the time zone
+    of its regulation's calendar (a contract from 1 December starts at
+    midnight in Moscow, not at 03:00 Moscow time when UTC's date turns).
 
     No two contracts of one organisation under one regulation overlap, so there
     is at most one per regulation; with contracts under several regulations,
     `regulation_id` must say which (ContractAmbiguousError otherwise).
     """
-    contracts = Contract.objects.filter(organisation=organisation, valid_from__lte=at).filter(
-        Q(valid_to__isnull=True) | Q(valid_to__gte=at)
+    if isinstance(at, datetime):
+        if at.tzinfo is None:
+            raise ValueError("contract_for_organisation needs an aware instant")
+        day = at.astimezone(UTC).date()
+        # Any zone's date is within a day of UTC's; the exact test is per contract below.
+        earliest, latest = day - timedelta(days=1), day + timedelta(days=1)
+    else:
+        earliest = latest = at
+    contracts = Contract.objects.filter(organisation=organisation, valid_from__lte=latest).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=earliest)
     )
     if regulation_id is not None:
         contracts = contracts.filter(tariff__version__regulation_id=regulation_id)
-    found = list(contracts.select_related("tariff__version", "service_manager")[:2])
+    found = list(contracts.select_related("tariff__version", "service_manager")[:4])
+    if isinstance(at, datetime):
+        found = [c for c in found if _in_force(c, at.astimezone(_contract_zone(c)).date())]
     if len(found) > 1:
         raise ContractAmbiguousError(
             details={
@@ -153,6 +168,15 @@ def contract_for_organisation(
             }
         )
     return found[0] if found else None
+
+
+def _contract_zone(contract: Contract) -> ZoneInfo:
+    parsed = contract.tariff.version.parsed()
+    return parsed.calendars[parsed.default_calendar].timezone
+
+
+def _in_force(contract: Contract, day: date) -> bool:
+    return contract.valid_from <= day and (contract.valid_to is None or day <= contract.valid_to)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -209,6 +210,23 @@ def _derive_priority(
     return regulation.default_priority
 
 
+# Reglament's own ways in: open under every regulation, whatever channels it lists.
+_OWN_CHANNELS: Final = (Channel.PORTAL, Channel.API, Channel.MONITORING)
+
+
+def _check_channel(regulation: Regulation, channel: str) -> None:
+    """A request comes by a channel its regulation lists (R2.6, R3.2, R5.1) or by our own.
+
+    A regulation that lists no channels takes every channel.
+    """
+    if not regulation.channels:
+        return
+    known = [str(c) for c in _OWN_CHANNELS] + [
+        c.id for c in regulation.channels if c.id not in _OWN_CHANNELS
+    ]
+    _check_choice("channel", channel, known)
+
+
 def _validate_facts(
     regulation: Regulation, *, type: str, category: str, out_of_scope: str, line: int
 ) -> None:
@@ -231,7 +249,7 @@ def _next_number(prefix: str, year: int) -> str:
     return f"{prefix}-{year}-{counter.last:06d}"
 
 
-def _contract(organisation: Organisation, *, regulation_id: str | None, on: date) -> Contract:
+def _contract(organisation: Organisation, *, regulation_id: str | None, on: datetime) -> Contract:
     """The organisation's contract in force; for a partner's client without one of its
     own, the partner's (R2.1: the partner's tariff covers the clients it serves)."""
     contract = contract_for_organisation(organisation, at=on, regulation_id=regulation_id)
@@ -244,7 +262,7 @@ def _contract(organisation: Organisation, *, regulation_id: str | None, on: date
             _("%(organisation)s has no support contract in force on %(date)s%(under)s.")
             % {
                 "organisation": organisation.name,
-                "date": on.isoformat(),
+                "date": on.isoformat(timespec="minutes"),
                 "under": (
                     _(" under the regulation %(regulation)s") % {"regulation": regulation_id}
                     if regulation_id
@@ -337,10 +355,11 @@ def ticket_create(
             value=received_at.isoformat(),
         )
     organisation = _filing_organisation(profile, requester, organisation)
-    contract = _contract(organisation, regulation_id=regulation, on=now.date())
+    contract = _contract(organisation, regulation_id=regulation, on=now)
     version = contract.tariff.version
     parsed = version.parsed()
     _validate_facts(parsed, type=type, category=category, out_of_scope="", line=line)
+    _check_channel(parsed, channel)
     priority = _derive_priority(
         parsed, priority=priority, impact=impact, workaround=workaround, category=category
     )
@@ -348,7 +367,7 @@ def ticket_create(
         _require_staff(profile, _("assign requests"))
         _require_assignable(assignee)
     initial = next(s for s in parsed.statuses if s.initial)
-    zone = parsed.calendars[parsed.default_calendar].timezone
+    zone = _zone(parsed)
     ticket = Ticket(
         number=_next_number(parsed.number_prefix, now.astimezone(zone).year),
         contract=contract,
@@ -384,7 +403,7 @@ def ticket_create(
         category=category,
         line=line,
         channel=channel,
-        received_at=received_at.isoformat(),
+        received_at=received_at.astimezone(zone).isoformat(),
         contract=contract.pk,
         tariff=contract.tariff.code,
         regulation=version.regulation_id,
@@ -392,6 +411,11 @@ def ticket_create(
     )
     _sync(ticket, now)
     return ticket
+
+
+def _zone(regulation: Regulation) -> ZoneInfo:
+    """The time zone of the regulation's default calendar: the one people read times in."""
+    return regulation.calendars[regulation.default_calendar].timezone
 
 
 def _require_assignable(user: User) -> None:
@@ -528,8 +552,9 @@ def ticket_update(
                 actor=actor,
                 now=now,
                 public=False,
-                old=ticket.received_at.isoformat(),
-                new=received_at.isoformat(),
+                # Both in the regulation's time zone, as every instant in the log.
+                old=ticket.received_at.astimezone(_zone(regulation)).isoformat(),
+                new=received_at.astimezone(_zone(regulation)).isoformat(),
                 reason=reason.strip(),
             )
             ticket.received_at = received_at

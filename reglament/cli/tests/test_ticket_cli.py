@@ -176,7 +176,7 @@ def test_create_under_a_regulation_the_customer_has_no_contract_for_is_refused(
     assert code == 1
     assert capsys.readouterr().err == (
         f"reglament ticket create: error: {d.customer.name} has no support contract in force "
-        "on 2025-03-03 under the regulation krizhik.\n"
+        "on 2025-03-03T12:00+03:00 under the regulation krizhik.\n"
     )
     assert not Ticket.objects.exists()
 

@@ -8,7 +8,7 @@ clock and working days Mon–Fri 10:00–19:00 (regulations/set-retail.yaml). 3�
 """
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ from reglament.sla.services import sla_sweep
 from reglament.tickets import services
 from reglament.tickets.errors import (
     AttachmentTooLargeError,
+    NoContractError,
     TicketClosedError,
     TicketInvalidError,
     TicketNotFoundError,
@@ -175,6 +176,68 @@ def test_r3_4_numbers_are_unique_and_sequential_per_prefix_and_year() -> None:
         "CERA-2026-000002",
     ]
     assert first_of_year.registered_at == at("2026-01-01T01:30:00+03:00")
+
+
+def test_a_contract_starts_and_ends_at_midnight_in_the_regulations_time_zone() -> None:
+    # given a CERA contract from 1 December 2025 to 31 December 2025 (Moscow dates)
+    d = desk("cera", "standard", valid_from=date(2025, 12, 1))
+    d.contract.valid_to = date(2025, 12, 31)
+    d.contract.save(update_fields=["valid_to"])
+
+    def register(now: str) -> Ticket:
+        return services.ticket_create(actor=d.requester, subject="Вопрос", now=at(now))
+
+    # when a request comes at 23:59 Moscow time on 30 November, then there is no contract yet
+    with pytest.raises(NoContractError) as error:
+        register("2025-11-30T20:59:00+00:00")
+    assert "2025-11-30T20:59+00:00" in error.value.message
+    # when it comes a minute later, 00:00 Moscow on 1 December (still 30 November in UTC)
+    assert register("2025-11-30T21:00:00+00:00").contract == d.contract
+    # and on 31 December at 23:59 Moscow the contract still holds, at 00:00 no longer
+    assert register("2025-12-31T20:59:00+00:00").contract == d.contract
+    with pytest.raises(NoContractError):
+        register("2025-12-31T21:00:00+00:00")
+
+
+@pytest.mark.parametrize(
+    ("regulation", "tariff", "channel", "accepted"),
+    [
+        # R5.1 «Прием обращений»: email and phone only
+        ("rusbitech", "standard", "email", True),
+        ("rusbitech", "standard", "phone", True),
+        ("rusbitech", "standard", "telegram", False),
+        ("rusbitech", "standard", "whatsapp", False),
+        # R3.2: email, phone, a Telegram or WhatsApp group per customer
+        ("cera", "standard", "telegram", True),
+        ("cera", "standard", "whatsapp", True),
+        # Reglament's own ways in are open under every regulation
+        ("rusbitech", "standard", "portal", True),
+        ("rusbitech", "standard", "api", True),
+        ("rusbitech", "standard", "monitoring", True),
+    ],
+)
+def test_a_request_comes_by_a_channel_its_regulation_lists_or_by_our_own(
+    regulation: str, tariff: str, channel: str, accepted: bool
+) -> None:
+    d = desk(regulation, tariff)
+
+    def register() -> Ticket:
+        return services.ticket_create(
+            actor=d.agent1,
+            requester=d.requester,
+            subject="Вопрос",
+            channel=channel,
+            now=at("2025-03-03T12:00:00+03:00"),
+        )
+
+    if accepted:
+        assert register().channel == channel
+        return
+    with pytest.raises(TicketInvalidError) as error:
+        register()
+    assert error.value.details["field"] == "channel"
+    assert error.value.details["known"] == ["portal", "api", "monitoring", "email", "phone"]
+    assert not Ticket.objects.exists()
 
 
 # --- received_at correction --------------------------------------------------------------
