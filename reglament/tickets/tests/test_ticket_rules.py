@@ -190,7 +190,7 @@ def test_a_contract_starts_and_ends_at_midnight_in_the_regulations_time_zone() -
     # when a request comes at 23:59 Moscow time on 30 November, then there is no contract yet
     with pytest.raises(NoContractError) as error:
         register("2025-11-30T20:59:00+00:00")
-    assert "2025-11-30T20:59+00:00" in error.value.message
+    assert "2025-11-30T20:59+00:00" in str(error.value.message)
     # when it comes a minute later, 00:00 Moscow on 1 December (still 30 November in UTC)
     assert register("2025-11-30T21:00:00+00:00").contract == d.contract
     # and on 31 December at 23:59 Moscow the contract still holds, at 00:00 no longer
