@@ -157,7 +157,11 @@ def contract_for_organisation(
     )
     if regulation_id is not None:
         contracts = contracts.filter(tariff__version__regulation_id=regulation_id)
-    found = list(contracts.select_related("tariff__version", "service_manager")[:4])
+    found = list(
+        contracts.select_related("tariff__version", "service_manager")
+        # The regulation's text is parsed once per process (RegulationVersion.parsed).
+        .defer("tariff__version__text")[:4]
+    )
     if isinstance(at, datetime):
         found = [c for c in found if _in_force(c, at.astimezone(_contract_zone(c)).date())]
     if len(found) > 1:

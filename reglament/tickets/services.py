@@ -389,7 +389,7 @@ def ticket_create(
         registered_at=now,
     )
     ticket.save()
-    _event(
+    created = _event(
         ticket,
         Kind.CREATED,
         actor=actor,
@@ -409,7 +409,9 @@ def ticket_create(
         regulation=version.regulation_id,
         version=version.number,
     )
-    _sync(ticket, now)
+    from reglament.sla.services import clocks_sync_created
+
+    clocks_sync_created(ticket=ticket, created=created, now=now)
     return ticket
 
 

@@ -10,6 +10,7 @@ clock and working days Mon–Fri 10:00–19:00 (regulations/set-retail.yaml). 3�
 import hashlib
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -17,6 +18,7 @@ from pytest_django.fixtures import Settings
 
 from reglament.accounts.models import Membership
 from reglament.accounts.tests.factories import PersonFactory
+from reglament.sla import services as services_sla
 from reglament.sla.models import Clock
 from reglament.sla.selectors import ticket_clocks
 from reglament.sla.services import sla_sweep
@@ -238,6 +240,25 @@ def test_a_request_comes_by_a_channel_its_regulation_lists_or_by_our_own(
     assert error.value.details["field"] == "channel"
     assert error.value.details["known"] == ["portal", "api", "monitoring", "email", "phone"]
     assert not Ticket.objects.exists()
+
+
+def test_registering_a_request_costs_a_fixed_handful_of_queries(
+    django_assert_max_num_queries: Any,
+) -> None:
+    # given a desk that has registered one request already (counters, caches warm)
+    d = desk("rusbitech", "standard")
+    services.ticket_create(actor=d.requester, subject="Первая", now=at("2025-03-03T12:00:00+03:00"))
+    # when another is registered, then: membership, contract, number counter (read and
+    # write), the request, its event, its clocks, the queue columns, and savepoints
+    with django_assert_max_num_queries(10):
+        ticket = services.ticket_create(
+            actor=d.requester, subject="Вторая", now=at("2025-03-03T12:05:00+03:00")
+        )
+    # and its clocks are exactly what a full re-computation gives
+    stored = {c.metric: (c.state, c.due_at) for c in ticket.clocks.all()}
+    services_sla.clocks_sync(ticket=ticket, now=at("2025-03-03T12:05:00+03:00"))
+    assert {c.metric: (c.state, c.due_at) for c in ticket.clocks.all()} == stored
+    assert stored
 
 
 # --- received_at correction --------------------------------------------------------------
