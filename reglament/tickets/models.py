@@ -81,6 +81,8 @@ class Ticket(BaseModel):
     impact = models.CharField(_("impact"), max_length=64, blank=True)
     workaround = models.CharField(_("workaround"), max_length=64, blank=True)
     category = models.CharField(_("category"), max_length=64, blank=True)
+    # R1.1, R4.1: the service of the regulation's catalogue asked for, when one is named.
+    service = models.CharField(_("service"), max_length=64, blank=True)
     line = models.PositiveSmallIntegerField(_("support line"), default=1)
     status = models.CharField(_("status"), max_length=64)
     resolution = models.CharField(_("resolution"), max_length=64, blank=True)
@@ -247,6 +249,13 @@ class TicketEvent(EventModel):
         FIX_DELIVERED = "fix_delivered", _("fix delivered")
         MERGED = "merged", _("merged into another request")
         MERGED_FROM = "merged_from", _("a duplicate was merged in")
+        TIME_LOGGED = "time_logged", _("time recorded")
+        TIME_VOIDED = "time_voided", _("time entry cancelled")
+        ALLOWANCE_EXCEEDED = "allowance_exceeded", _("prepaid allowance used up")
+        PAID_WORK_PROPOSED = "paid_work_proposed", _("paid work proposed")
+        PAID_WORK_APPROVED = "paid_work_approved", _("paid work approved")
+        PAID_WORK_DECLINED = "paid_work_declined", _("paid work declined")
+        PAID_WORK_WITHDRAWN = "paid_work_withdrawn", _("paid work estimate withdrawn")
         CLOCK_WARNING = "clock_warning", _("deadline approaching")
         CLOCK_BREACHED = "clock_breached", _("deadline breached")
 
