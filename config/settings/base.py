@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "reglament.regulations",
     "reglament.tickets",
     "reglament.sla",
+    "reglament.usage",
+    "reglament.paidwork",
+    "reglament.knowledge",
 ]
 
 MIDDLEWARE = [
