@@ -50,7 +50,7 @@ class TokenNotFoundError(NotFoundError):
 
 @router.post(
     "/tokens",
-    response={201: TokenCreatedOut, **_ERRORS},
+    response={201: TokenCreatedOut, 400: ErrorOut, **_ERRORS},
     summary="Create a personal API token",
     description=(
         "Send the key as `Authorization: Bearer <key>`. It is shown in this answer only. "

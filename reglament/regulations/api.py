@@ -168,7 +168,7 @@ def regulation_detail(request: HttpRequest, regulation_id: str) -> RegulationDet
 
 @router.post(
     "/sla/simulate",
-    response={200: SimulationOut, 404: ErrorOut, **COMMON_ERROR_RESPONSES},
+    response={200: SimulationOut, 400: ErrorOut, 404: ErrorOut, **COMMON_ERROR_RESPONSES},
     summary="What-if: every SLA clock of a request under a regulation",
     description=(
         "Every metric of the regulation for a request with the given facts: its target, "

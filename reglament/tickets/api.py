@@ -49,7 +49,10 @@ router = Router(tags=["requests"], auth=api_auth)
 
 
 def _errors(*statuses: int) -> dict[int, type[ErrorOut]]:
-    """Error responses of an operation on requests: always 401/403/404/422/500, plus these."""
+    """Error responses of an operation on requests: always 401/403/404/422/500, plus these.
+
+    An operation that reads a JSON body adds 400 (`bad_request`: the body is not JSON).
+    """
     return {
         **AUTH_ERROR_RESPONSES,
         404: ErrorOut,
@@ -308,7 +311,7 @@ class ClocksOut(Schema):
 # --------------------------------------------------------------- requests
 @router.post(
     "/tickets",
-    response={201: TicketOut, **_errors()},
+    response={201: TicketOut, **_errors(400)},
     summary="File a request",
     description=(
         "Registers a request with its number and time (R3.4). A customer files for their "
@@ -385,7 +388,7 @@ def ticket_detail(request: HttpRequest, number: str) -> TicketOut:
 
 @router.patch(
     "/tickets/{number}",
-    response={200: TicketOut, **_errors(409)},
+    response={200: TicketOut, **_errors(400, 409)},
     summary="Change a request's facts (staff)",
     description=(
         "Only the fields sent change; the clocks are re-computed from the history. A "
@@ -413,7 +416,7 @@ def ticket_update(request: HttpRequest, number: str, payload: TicketPatchIn) -> 
 
 @router.post(
     "/tickets/{number}/transition",
-    response={200: TicketOut, **_errors(409)},
+    response={200: TicketOut, **_errors(400, 409)},
     summary="Change the status (staff)",
     description=(
         "Moves the request along the regulation's statuses (R3.5). 409 "
@@ -434,7 +437,7 @@ def ticket_transition(request: HttpRequest, number: str, payload: TransitionIn) 
 
 @router.post(
     "/tickets/{number}/close",
-    response={200: TicketOut, **_errors(409)},
+    response={200: TicketOut, **_errors(400, 409)},
     summary="Close one's own request (customers, R3.8)",
     description="The requester or their customer admin closes a request no longer needed.",
 )
@@ -450,7 +453,7 @@ def ticket_close(request: HttpRequest, number: str, payload: CloseIn | None = No
 
 @router.post(
     "/tickets/{number}/escalate",
-    response={200: TicketOut, **_errors(409)},
+    response={200: TicketOut, **_errors(400, 409)},
     summary="Move to another support line (staff, R3.6)",
     description="New targets for the line; the business time already consumed is kept.",
 )
@@ -467,7 +470,7 @@ def ticket_escalate(request: HttpRequest, number: str, payload: EscalateIn) -> T
 
 @router.post(
     "/tickets/{number}/milestones",
-    response={200: TicketOut, **_errors(409)},
+    response={200: TicketOut, **_errors(400, 409)},
     summary="Record a workflow step (staff, R1.6)",
     description="409 `milestone_invalid` when already recorded or the defect is not confirmed.",
 )
@@ -484,7 +487,7 @@ def ticket_milestone(request: HttpRequest, number: str, payload: MilestoneIn) ->
 
 @router.post(
     "/tickets/{number}/development",
-    response={200: TicketOut, **_errors(409)},
+    response={200: TicketOut, **_errors(400, 409)},
     summary="Development reference and promised fix date (staff, R1.6)",
 )
 def ticket_development(request: HttpRequest, number: str, payload: DevelopmentIn) -> TicketOut:
@@ -501,7 +504,7 @@ def ticket_development(request: HttpRequest, number: str, payload: DevelopmentIn
 
 @router.post(
     "/tickets/{number}/out-of-scope",
-    response={200: TicketOut, **_errors()},
+    response={200: TicketOut, **_errors(400)},
     summary="Classify as out of scope, or clear it (staff, R1.7)",
 )
 def ticket_out_of_scope(request: HttpRequest, number: str, payload: OutOfScopeIn) -> TicketOut:
@@ -517,7 +520,7 @@ def ticket_out_of_scope(request: HttpRequest, number: str, payload: OutOfScopeIn
 
 @router.post(
     "/tickets/{number}/watchers",
-    response={200: WatchersOut, **_errors()},
+    response={200: WatchersOut, **_errors(400)},
     summary="Add or remove a watcher",
     description=(
         "Anyone who sees the request may watch it themselves; staff and customer admins "
@@ -554,7 +557,7 @@ def comment_list(request: HttpRequest, number: str) -> list[CommentOut]:
 
 @router.post(
     "/tickets/{number}/comments",
-    response={201: CommentOut, **_errors(409)},
+    response={201: CommentOut, **_errors(400, 409)},
     summary="Reply, or write an internal note (staff)",
     description=(
         "A customer's reply while the request waits for them resumes its clocks (R3.7). "
@@ -646,10 +649,9 @@ def attachment_list(request: HttpRequest, number: str) -> list[AttachmentOut]:
     openapi_extra={
         "responses": {
             200: {
-                "description": "The file",
-                "content": {
-                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-                },
+                "description": "The file, as the type it was uploaded with.",
+                # Any type: the one the uploader claimed, if well-formed, else octet-stream.
+                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
             }
         }
     },
