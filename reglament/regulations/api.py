@@ -13,17 +13,13 @@ from ninja import Field, Router, Schema
 from pydantic import AwareDatetime, model_validator
 
 from reglament.core.errors import COMMON_ERROR_RESPONSES, ErrorOut
+from reglament.core.schemas import IntervalOut, TextOut
 from reglament.domain.calendar import Interval, WorkingDays
 from reglament.domain.regulation import Case, Clock, Text, format_target
 from reglament.regulations import selectors
 from reglament.regulations.models import RegulationVersion, Tariff
 
 router = Router(tags=["regulations"])
-
-
-class TextOut(Schema):
-    ru: str
-    en: str
 
 
 class RegulationOut(Schema):
@@ -87,26 +83,21 @@ class SimulateIn(Schema):
     )
 
 
-class TargetOut(Schema):
+class SimulatedTargetOut(Schema):
     text: TextOut
     seconds: int | None = Field(description="The target in business seconds, if in hours.")
     working_days: int | None = Field(description="The target in working days, if in days.")
     note: TextOut | None
 
 
-class IntervalOut(Schema):
-    start: datetime
-    end: datetime
-
-
-class ClockOut(Schema):
+class SimulatedClockOut(Schema):
     metric: str
     title: TextOut
     starts_on: str
     stops_on: str
     applies: bool
     promise: bool
-    target: TargetOut | None = Field(description="Null when the metric does not apply.")
+    target: SimulatedTargetOut | None = Field(description="Null when the metric does not apply.")
     calendar: str | None
     start: datetime | None
     due: datetime | None
@@ -119,7 +110,7 @@ class ClockOut(Schema):
 class SimulationOut(Schema):
     regulation: str
     version: int
-    clocks: list[ClockOut]
+    clocks: list[SimulatedClockOut]
 
 
 @router.get(
@@ -221,18 +212,18 @@ def _intervals(intervals: tuple[Interval, ...]) -> list[IntervalOut]:
     return [IntervalOut(start=interval.start, end=interval.end) for interval in intervals]
 
 
-def _clock(clock: Clock) -> ClockOut:
+def _clock(clock: Clock) -> SimulatedClockOut:
     target = None
     if clock.target is not None:
         duration = clock.target.duration
-        target = TargetOut(
+        target = SimulatedTargetOut(
             text=TextOut(ru=format_target(duration, "ru"), en=format_target(duration, "en")),
             seconds=duration // timedelta(seconds=1) if isinstance(duration, timedelta) else None,
             working_days=duration.count if isinstance(duration, WorkingDays) else None,
             note=_text(clock.target.note) if clock.target.note else None,
         )
     explanation = clock.explanation
-    return ClockOut(
+    return SimulatedClockOut(
         metric=clock.metric,
         title=_text(clock.title),
         starts_on=clock.starts_on,

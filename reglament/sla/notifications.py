@@ -13,11 +13,11 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.mail import EmailMessage, mailers
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from reglament.accounts.models import Membership, Organisation
+from reglament.core.mail import mail_in_their_languages, reachable
 from reglament.sla.mappers import ticket_case
 from reglament.tickets.models import Ticket, TicketEvent
 
@@ -42,14 +42,7 @@ def clock_event_recipients(ticket: Ticket) -> list[User]:
     manager = ticket.contract.service_manager
     if manager is not None:
         people.append(manager)
-    seen: set[int] = set()
-    unique = []
-    for person in people:
-        if person.pk in seen or not person.is_active or not person.email:
-            continue
-        seen.add(person.pk)
-        unique.append(person)
-    return unique
+    return reachable(people)
 
 
 def clock_event_notify(*, event_id: int) -> int:
@@ -72,28 +65,9 @@ def clock_event_notify(*, event_id: int) -> int:
     if not ticket.is_open or ticket.out_of_scope:
         return 0  # closed or out of scope since: nothing to act on
     recipients = clock_event_recipients(ticket)
-    languages = dict(
-        Membership.objects.filter(user__in=recipients).values_list("user_id", "language")
+    return mail_in_their_languages(
+        recipients, lambda: _render(event, ticket), headers={"X-Reglament-Ticket": ticket.number}
     )
-    messages = []
-    for person in recipients:
-        with translation.override(languages.get(person.pk, settings.LANGUAGE_CODE)):
-            subject, body = _render(event, ticket)
-        messages.append(
-            EmailMessage(
-                subject=subject,
-                body=body,
-                to=[person.email],
-                headers={
-                    "Auto-Submitted": "auto-generated",
-                    "X-Reglament-Ticket": ticket.number,
-                },
-            )
-        )
-    if not messages:
-        return 0
-    with mailers.default as connection:
-        return int(connection.send_messages(messages) or 0)
 
 
 def _render(event: TicketEvent, ticket: Ticket) -> tuple[str, str]:
