@@ -35,6 +35,7 @@ from reglament.domain.regulation.model import (
     KnowledgeSection,
     Metric,
     Named,
+    OnDecline,
     PaidWork,
     PriorityMatrix,
     Question,
@@ -422,6 +423,7 @@ class _Checker:
             default_calendar=default_calendar if isinstance(default_calendar, str) else "",
         )
         metrics = self.metrics(top.get("metrics"), ("metrics",), context)
+        self.paid_work_refs(tariffs, statuses, resolutions, metrics)
         reported = self.reported(top.get("reported"), ("reported",), metric_ids)
         documentation = self.documentation(top.get("documentation"), ("documentation",))
         if self.problems:
@@ -649,25 +651,7 @@ class _Checker:
             if spec is None:
                 continue
             usage = self.usage(spec.get("usage"), (*here, "usage"))
-            paid = None
-            if spec.get("paid_work") is not None:
-                p = self.mapping(
-                    spec["paid_work"],
-                    (*here, "paid_work"),
-                    required=("after",),
-                    optional=("approved_by",),
-                )
-                if p is not None:
-                    after = self.ref(
-                        p.get("after"), (*here, "paid_work", "after"), metric_ids, "metric"
-                    )
-                    approvers = self.refs(
-                        p.get("approved_by", list(APPROVERS)),
-                        (*here, "paid_work", "approved_by"),
-                        APPROVERS,
-                        "approver",
-                    )
-                    paid = PaidWork(after, approvers)
+            paid = self.paid_work(spec.get("paid_work"), (*here, "paid_work"), metric_ids)
             title = self.text(spec.get("title"), (*here, "title"))
             if title is not None:
                 result.append(
@@ -684,10 +668,138 @@ class _Checker:
             self.problem(path, "There is no tariff.", "Give at least one tariff.")
         return result
 
+    def paid_work(self, value: Any, path: Path_, metric_ids: list[str]) -> PaidWork | None:
+        """R4.6 `paid_work`; the status and resolution ids are checked by paid_work_refs."""
+        if value is None:
+            return None
+        spec = self.mapping(
+            value,
+            path,
+            required=("after",),
+            optional=("approved_by", "status", "on_decline", "metric"),
+        )
+        if spec is None:
+            return None
+        after = self.ref(spec.get("after"), (*path, "after"), metric_ids, "metric")
+        approvers = self.refs(
+            spec.get("approved_by", list(APPROVERS)),
+            (*path, "approved_by"),
+            APPROVERS,
+            "approver",
+        )
+        if not approvers:
+            self.problem(
+                (*path, "approved_by"),
+                "Nobody may approve an estimate.",
+                f"List one or both of: {', '.join(APPROVERS)}.",
+            )
+        metric = spec.get("metric") or ""
+        if metric:
+            metric = self.ref(metric, (*path, "metric"), metric_ids, "metric")
+        status = spec.get("status") or ""
+        if status and not isinstance(status, str):
+            self.problem((*path, "status"), f"Expected a status id, got {_kind(status)}.")
+            status = ""
+        decline = spec.get("on_decline", "consultation")
+        on_decline = OnDecline()
+        if isinstance(decline, dict):
+            d = self.mapping(
+                decline, (*path, "on_decline"), required=("status",), optional=("resolution",)
+            )
+            if d is not None:
+                on_decline = OnDecline(str(d.get("status")), str(d.get("resolution") or ""))
+        elif decline != "consultation":
+            self.problem(
+                (*path, "on_decline"),
+                f"{decline!r} is not what a declined estimate does.",
+                "Write `consultation` (back to the status before waiting) or "
+                "{status: STATUS, resolution: RESOLUTION}.",
+            )
+        return PaidWork(
+            after=after,
+            approved_by=approvers,
+            status=status,
+            on_decline=on_decline,
+            metric=metric,
+        )
+
+    def paid_work_refs(
+        self,
+        tariffs: list[Tariff],
+        statuses: list[Status],
+        resolutions: list[Named],
+        metrics: list[Metric],
+    ) -> None:
+        """R4.6: a tariff's `paid_work` names statuses, a resolution and a metric that exist."""
+        status_ids = [s.id for s in statuses]
+        by_id = {s.id: s for s in statuses}
+        for i, tariff in enumerate(tariffs):
+            paid = tariff.paid_work
+            if paid is None:
+                continue
+            path: Path_ = ("tariffs", i, "paid_work")
+            if paid.status:
+                self.ref(paid.status, (*path, "status"), status_ids, "status")
+                waiting = by_id.get(paid.status)
+                if waiting is not None and waiting.final:
+                    self.problem(
+                        (*path, "status"),
+                        f"The status {paid.status!r} is final; a request waiting for "
+                        "approval of an estimate is open.",
+                        "Name a status that is not final.",
+                    )
+            decline = paid.on_decline
+            if not decline.consultation:
+                self.ref(decline.status, (*path, "on_decline", "status"), status_ids, "status")
+                target = by_id.get(decline.status)
+                if target is not None and target.final and target.resolution_required:
+                    if not decline.resolution:
+                        self.problem(
+                            (*path, "on_decline"),
+                            f"The status {decline.status!r} needs a resolution.",
+                            "Add `resolution:` with one of the regulation's resolutions.",
+                        )
+                if decline.resolution:
+                    self.ref(
+                        decline.resolution,
+                        (*path, "on_decline", "resolution"),
+                        [r.id for r in resolutions],
+                        "resolution",
+                    )
+            if paid.metric:
+                metric = next((m for m in metrics if m.id == paid.metric), None)
+                if metric is not None and metric.starts != "paid_work_approved":
+                    self.problem(
+                        (*path, "metric"),
+                        f"The paid-work metric {paid.metric!r} starts on {metric.starts!r}.",
+                        "A paid-work clock starts when the estimate is approved: "
+                        "`starts: paid_work_approved`.",
+                    )
+        # Only an estimate moves a request into a waiting status (the paid-work
+        # services skip `next`): a `next` naming one would let a plain status
+        # change pause the clocks with nothing to approve.
+        waiting_ids = {t.paid_work.status for t in tariffs if t.paid_work and t.paid_work.status}
+        for j, status in enumerate(statuses):
+            for k, following in enumerate(status.next):
+                if following in waiting_ids:
+                    self.problem(
+                        ("statuses", j, "next", k),
+                        f"The status {status.id!r} lists {following!r} in `next`, but a "
+                        "request waits there only for an estimate to be approved "
+                        "(a tariff's paid_work.status).",
+                        f"Remove {following!r} from `next`: proposing an estimate moves "
+                        "the request there, approving or declining moves it on.",
+                    )
+
     def usage(self, value: Any, path: Path_) -> Usage | None:
         if value is None:
             return None
-        spec = self.mapping(value, path, required=("unit",), optional=("increment",))
+        spec = self.mapping(
+            value,
+            path,
+            required=("unit",),
+            optional=("increment", "period", "reopen_window"),
+        )
         if spec is None:
             return None
         unit = self.ref(spec.get("unit"), (*path, "unit"), ("request", "hour"), "usage unit")
@@ -696,13 +808,39 @@ class _Checker:
             increment = Decimal(str(raw))
         except InvalidOperation:
             increment = Decimal(-1)
-        if increment <= 0 or (unit == "request" and increment != 1):
+        if not increment.is_finite() or increment <= 0 or (unit == "request" and increment != 1):
             self.problem(
                 (*path, "increment"),
                 f"{raw!r} is not a valid increment for unit {unit!r}.",
                 "Per request the increment is 1; per hour a positive number of hours, e.g. 0.5.",
             )
-        return Usage(unit, increment)
+        period = spec.get("period", "month")
+        if period != "month":
+            self.problem(
+                (*path, "period"),
+                f"{period!r} is not a supported usage period.",
+                "Usage is accounted per calendar month: write 'period: month' or leave it out.",
+            )
+        usage = Usage(unit, increment)
+        if "reopen_window" in spec:
+            window_path = (*path, "reopen_window")
+            if unit != "request":
+                self.problem(
+                    window_path,
+                    "A reopen window applies only to usage counted per request.",
+                    "Remove reopen_window: per hour, time is counted as it is logged.",
+                )
+                return usage
+            window = self.duration(spec["reopen_window"], window_path)
+            if window is None:
+                self.problem(
+                    window_path,
+                    "The reopen window cannot be 'none'.",
+                    "Give a duration on the default calendar, e.g. 10wd or 40h.",
+                )
+            elif window is not INVALID:
+                usage = Usage(unit, increment, reopen_window=window)
+        return usage
 
     def services(self, value: Any, path: Path_, tariff_ids: list[str]) -> list[Service]:
         result: list[Service] = []

@@ -31,6 +31,7 @@ EVENTS = (
     "service_restored",
     "resolved",
     "closed",
+    "paid_work_approved",
 )
 
 
@@ -93,20 +94,57 @@ class Channel:
     address: str = ""
 
 
+# ASSUMPTION: the seeds give no reopen window; two working weeks (docs/usage.md).
+DEFAULT_REOPEN_WINDOW = WorkingDays(10)
+
+
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """R4.5: how the tariff counts support usage."""
+    """R4.5: how the tariff counts support usage (see docs/usage.md).
+
+    ``period`` is the accounting period (only calendar months, in the time zone of
+    the regulation's default calendar). ``reopen_window`` (per request only): a
+    request reopened within this much business time of the default calendar after
+    its resolution is not counted again when it is resolved again.
+    """
 
     unit: Literal["request", "hour"]
     increment: Decimal = Decimal(1)
+    period: Literal["month"] = "month"
+    reopen_window: timedelta | WorkingDays = DEFAULT_REOPEN_WINDOW
+
+
+@dataclass(frozen=True, slots=True)
+class OnDecline:
+    """What a declined estimate does to the request (docs/paid-work.md).
+
+    ``status`` empty: the request goes back to the status it was in before it
+    waited for approval (consultation goes on); otherwise it moves to
+    ``status``, with ``resolution`` when that status is final.
+    """
+
+    status: str = ""
+    resolution: str = ""
+
+    @property
+    def consultation(self) -> bool:
+        return not self.status
 
 
 @dataclass(frozen=True, slots=True)
 class PaidWork:
-    """R4.6: past ``after``'s target, work goes on only after an approved estimate."""
+    """R4.6: past ``after``'s target, work goes on only after an approved estimate.
+
+    ``status``: where the request waits for the customer's approval (its
+    ``pauses`` say which clocks stand still); empty: the request keeps its
+    status. ``metric``: a clock that starts when an estimate is approved.
+    """
 
     after: str
     approved_by: tuple[str, ...] = ("requester", "customer_admin")
+    status: str = ""
+    on_decline: OnDecline = OnDecline()
+    metric: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,8 @@ class Event:
 
     ``kind`` is one of the metric events (``received``, ``registered``,
     ``work_started``, ``first_public_reply``, ``defect_confirmed``,
-    ``workaround_provided``, ``service_restored``, ``resolved``, ``closed``)
+    ``workaround_provided``, ``service_restored``, ``resolved``, ``closed``,
+    ``paid_work_approved``)
     or ``status``, with ``status`` naming the status the request entered.
     """
 
