@@ -106,6 +106,15 @@ if not 0 < REGLAMENT_SLA_WARNING_SHARE < 1:
         "e.g. 0.8 to warn when 80 % of a target is used."
     )
 REGLAMENT_SLA_SWEEP_INTERVAL = timedelta(seconds=env_int("REGLAMENT_SLA_SWEEP_SECONDS", 5))
+# Paid work (R4.6): how often the worker expires estimates past their validity.
+REGLAMENT_ESTIMATE_SWEEP_INTERVAL = timedelta(
+    seconds=env_int("REGLAMENT_ESTIMATE_SWEEP_SECONDS", 300)
+)
+if REGLAMENT_ESTIMATE_SWEEP_INTERVAL <= timedelta(0):
+    raise ImproperlyConfigured(
+        "REGLAMENT_ESTIMATE_SWEEP_SECONDS must be a whole number of seconds above 0, "
+        "e.g. 300 to look for expired estimates every five minutes."
+    )
 
 # Files attached to requests: stored by content digest under this directory.
 REGLAMENT_ATTACHMENTS_DIR = Path(

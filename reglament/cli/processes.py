@@ -36,11 +36,13 @@ def serve_web(*, host: str, port: int, processes: int = 1) -> int:
 
 
 def serve_worker(*, interval: float) -> int:
-    """Run the database task worker, making sure the heartbeat and SLA sweep chains are going."""
+    """Run the database task worker, making sure the heartbeat, SLA sweep and estimate
+    expiry chains are going."""
     setup_django()
     from django.core.management import call_command
 
     from reglament.core.tasks import worker_heartbeat_schedule
+    from reglament.paidwork.tasks import estimate_sweep_schedule
     from reglament.sla.tasks import sla_sweep_schedule
 
     worker_id = f"{socket.gethostname()}:{os.getpid()}"[-64:]
@@ -51,6 +53,8 @@ def serve_worker(*, interval: float) -> int:
     # (with its own instant), not an interval later. A sweep already waiting
     # means the chain is alive; a second one is not added.
     sla_sweep_schedule(delay=timedelta(0))
+    # Offers that expired while no worker ran send their requests back to work now.
+    estimate_sweep_schedule(delay=timedelta(0))
     call_command(
         "db_worker",
         queue_name="default",

@@ -13,6 +13,8 @@ _MILESTONES: dict[str, str] = {
     Kind.DEFECT_CONFIRMED: "defect_confirmed",
     Kind.WORKAROUND_PROVIDED: "workaround_provided",
     Kind.SERVICE_RESTORED: "service_restored",
+    # R4.6: a paid-work clock (`paid_work.metric`) starts when an estimate is approved.
+    Kind.PAID_WORK_APPROVED: "paid_work_approved",
 }
 
 
@@ -39,6 +41,7 @@ def clock_events(ticket: Ticket, events: Iterable[TicketEvent]) -> list[Event]:
     - ``work_started``: the first move out of the initial status;
     - ``first_public_reply``: the first public reply written by support staff;
     - ``defect_confirmed``, ``workaround_provided``, ``service_restored``: those steps;
+    - ``paid_work_approved``: every approval of a paid-work estimate (R4.6);
     - ``resolved`` and ``closed``: every entry into a final status;
     - ``closed`` also when the request is merged into another one.
     """
