@@ -12,8 +12,11 @@ from reglament.accounts.api import router as accounts_router
 from reglament.core.api import router as core_router
 from reglament.core.auth import install_auth_error_handlers
 from reglament.core.errors import install_error_handlers
+from reglament.knowledge.api import router as knowledge_router
+from reglament.paidwork.api import router as paidwork_router
 from reglament.regulations.api import router as regulations_router
 from reglament.tickets.api import router as tickets_router
+from reglament.usage.api import router as usage_router
 
 api = NinjaAPI(
     title="Reglament API",
@@ -31,4 +34,7 @@ install_auth_error_handlers(api)
 api.add_router("/", core_router)
 api.add_router("/", regulations_router)
 api.add_router("/", tickets_router)
+api.add_router("/", paidwork_router)
+api.add_router("/", usage_router)
 api.add_router("/", accounts_router)
+api.add_router("/", knowledge_router)

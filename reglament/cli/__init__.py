@@ -8,6 +8,7 @@ pure commands such as `reglament calendar` start fast and need no settings.
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -220,16 +221,22 @@ def build_parser() -> argparse.ArgumentParser:
     manage.add_argument("arguments", nargs=argparse.REMAINDER)
     manage.set_defaults(handler=_manage)
 
-    from reglament.cli import calendar, regulation, ticket, token
+    from reglament.cli import calendar, estimate, kb, regulation, ticket, token, usage
 
     calendar.register(commands)
+    estimate.register(commands)
+    kb.register(commands)
     regulation.register(commands)
     ticket.register(commands)
     token.register(commands)
+    usage.register(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None and hasattr(signal, "SIGPIPE"):
+        # `reglament … | head` ends quietly, as other shell tools do.
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)

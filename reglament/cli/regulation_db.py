@@ -80,6 +80,11 @@ def demo_load(*, directory: Path | None = None) -> int:
     )
     for line in requests:
         print(f"  {line}")
+    from reglament.knowledge.demo import demo_articles_create
+    from reglament.usage.demo import demo_usage_create
+
+    print(demo_usage_create())
+    print(demo_articles_create())
     return 0
 
 

@@ -172,6 +172,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="when the call or message arrived, if before registration (ISO 8601 with offset)",
     )
     create.add_argument("--assignee", metavar="LOGIN", help="an agent to assign (staff only)")
+    create.add_argument(
+        "--service",
+        metavar="ID",
+        default="",
+        help="a service id of the regulation's catalogue (R4.1, R1.1); one the tariff "
+        "excludes is refused unless --accept-paid-work",
+    )
+    create.add_argument(
+        "--accept-paid-work",
+        action="store_true",
+        help="file a service the tariff excludes as paid work, done after an approved "
+        "estimate ('reglament estimate')",
+    )
     create.add_argument("--json", action="store_true", help="machine-readable output")
     create.set_defaults(handler=guarded("ticket create", _create))
 
@@ -422,6 +435,8 @@ def _create(args: argparse.Namespace) -> None:
         line=args.line,
         received_at=parse_instant(args.received_at, "--received-at") if args.received_at else None,
         assignee=person(args.assignee, "--assignee") if args.assignee else None,
+        service=args.service.strip(),
+        accept_paid_work=args.accept_paid_work,
         now=at,
         **options,
     )

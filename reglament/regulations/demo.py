@@ -32,6 +32,8 @@ Role = Membership.Role
 
 VENDOR = "Сервисный центр «Регламент»"
 PARTNER = "Интегратор «Партнёр-Софт»"
+# R2.5: a partner on the Free tariff, which includes no knowledge-base section.
+FREE_PARTNER = "Сервисный центр «Кассир-Сервис»"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,8 @@ ORGANISATIONS = (
     DemoOrganisation(PARTNER, Kind.PARTNER),
     DemoOrganisation("Аптека «Здоровье»", Kind.CUSTOMER, partner=PARTNER),
     DemoOrganisation("Пекарня «Каравай»", Kind.CUSTOMER, partner=PARTNER),
+    DemoOrganisation(FREE_PARTNER, Kind.PARTNER),
+    DemoOrganisation("ООО «Старт-Учёт»", Kind.CUSTOMER),
 )
 
 CONTRACTS = (
@@ -87,6 +91,9 @@ CONTRACTS = (
     DemoContract("ИП Смирнова (бухгалтерия)", "krizhik", "reliable"),
     DemoContract("НПО «Защищённые системы»", "rusbitech", "standard"),
     DemoContract(PARTNER, "set-partner", "expert"),
+    DemoContract(FREE_PARTNER, "set-partner", "free"),
+    # R4.6: past Start's 4 h resolution, work becomes paid after an approved estimate.
+    DemoContract("ООО «Старт-Учёт»", "krizhik", "start"),
 )
 
 PEOPLE = (
@@ -104,6 +111,8 @@ PEOPLE = (
     DemoPerson("rusbitech", "НПО «Защищённые системы»", Role.REQUESTER, "Инженер НПО"),
     DemoPerson("partner-admin", PARTNER, Role.CUSTOMER_ADMIN, "Глава Партнёр-Софта"),
     DemoPerson("partner", PARTNER, Role.REQUESTER, "Инженер Партнёр-Софта"),
+    DemoPerson("partner-free", FREE_PARTNER, Role.REQUESTER, "Инженер Кассир-Сервиса"),
+    DemoPerson("start", "ООО «Старт-Учёт»", Role.REQUESTER, "Бухгалтер Старт-Учёта"),
 )
 
 

@@ -13,10 +13,8 @@ import base64
 import binascii
 import json
 import logging
-import re
 from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -29,6 +27,8 @@ from reglament.accounts.models import Organisation
 from reglament.accounts.selectors import person_find
 from reglament.core.auth import AUTH_ERROR_RESPONSES, api_auth, request_user
 from reglament.core.errors import COMMON_ERROR_RESPONSES, ErrorOut, InvalidInputError
+from reglament.core.files import file_response
+from reglament.core.schemas import IntervalOut, TextOut
 from reglament.domain.calendar import WorkingDays
 from reglament.domain.regulation import Text, format_target
 from reglament.domain.sla import ClockState
@@ -62,11 +62,6 @@ def _errors(*statuses: int) -> dict[int, type[ErrorOut]]:
 
 
 # ------------------------------------------------------------------- schemas
-class TextOut(Schema):
-    ru: str
-    en: str
-
-
 class OrganisationRefOut(Schema):
     id: int
     name: str
@@ -85,6 +80,7 @@ class TicketOut(Schema):
     workaround: str
     type: str
     category: str
+    service: str = Field(description="The catalogue service asked for; empty when none.")
     line: int
     channel: str
     organisation: OrganisationRefOut
@@ -151,6 +147,14 @@ class TicketIn(Schema):
         None, description="Login of the customer's person; staff filing on their behalf."
     )
     assignee: str | None = Field(None, description="Login of the agent to assign (staff only).")
+    service: str = Field(
+        "", description="A service id of the regulation's catalogue (R4.1, R1.1), if one."
+    )
+    accept_paid_work: bool = Field(
+        False,
+        description="For a service the tariff excludes: file it as paid work, to be done "
+        "after an estimate is approved (docs/paid-work.md).",
+    )
 
 
 _NOT_NULL = ("priority", "impact", "workaround", "category", "type", "subject", "contract")
@@ -272,11 +276,6 @@ class TargetOut(Schema):
     working_days: int | None = Field(description="The target in working days, if in days.")
 
 
-class IntervalOut(Schema):
-    start: datetime
-    end: datetime
-
-
 class ExplainOut(Schema):
     counted: list[IntervalOut] = Field(description="The business time counted so far.")
     pauses: list[IntervalOut] = Field(description="Periods the clock stood still (R3.7).")
@@ -311,7 +310,7 @@ class ClocksOut(Schema):
 # --------------------------------------------------------------- requests
 @router.post(
     "/tickets",
-    response={201: TicketOut, **_errors(400)},
+    response={201: TicketOut, **_errors(400, 409)},
     summary="File a request",
     description=(
         "Registers a request with its number and time (R3.4). A customer files for their "
@@ -319,7 +318,10 @@ class ClocksOut(Schema):
         "a customer's behalf (`requester`). The priority is given, or derived from `impact` "
         "and `workaround` (R3.1). 422 `ticket_invalid` (details.field names the field), "
         "`no_contract`, `contract_ambiguous`; 403 when a customer files for someone else or "
-        "backdates `received_at` (staff only)."
+        "backdates `received_at` (staff only). A `service` the contract's tariff excludes "
+        "(R4.1, R1.1) is 409 `service_not_included` unless `accept_paid_work` is true "
+        "(docs/paid-work.md); an unknown `service` is 422 `service_unknown` listing the "
+        "catalogue's ids."
     ),
 )
 def ticket_create(request: HttpRequest, payload: TicketIn) -> Status[TicketOut]:
@@ -340,6 +342,8 @@ def ticket_create(request: HttpRequest, payload: TicketIn) -> Status[TicketOut]:
         line=payload.line,
         received_at=payload.received_at,
         assignee=_person(payload.assignee, "assignee"),
+        service=payload.service,
+        accept_paid_work=payload.accept_paid_work,
     )
     return Status(201, _ticket_out(ticket))
 
@@ -668,16 +672,7 @@ def attachment_download(request: HttpRequest, number: str, attachment_id: int) -
         raise TicketNotFoundError(
             details={"number": ticket.number, "attachment": attachment.pk}
         ) from None
-    image = _raster_image_type(handle.read(16))
-    handle.seek(0)
-    response = FileResponse(handle, content_type=image or _safe_content_type(attachment))
-    disposition = "inline" if image else "attachment"
-    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(attachment.name)}"
-    if image is None:
-        # Never let a browser run an uploaded file as a page (HTML, SVG, …).
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "sandbox"
-    return response
+    return file_response(handle, name=attachment.name, claimed_type=attachment.content_type)
 
 
 # ------------------------------------------------------------------ clocks
@@ -791,6 +786,7 @@ def _ticket_out(ticket: Ticket) -> TicketOut:
         workaround=ticket.workaround,
         type=ticket.type,
         category=ticket.category,
+        service=ticket.service,
         line=ticket.line,
         channel=ticket.channel,
         organisation=OrganisationRefOut(id=ticket.organisation.pk, name=ticket.organisation.name),
@@ -892,30 +888,3 @@ def _clock_out(state: ClockState, title: Text, row: Clock | None) -> ClockOut:
             else None
         ),
     )
-
-
-# The raster formats a browser shows as pictures and never runs; SVG is a document
-# with scripts, so it is not one of them. Recognised by the bytes, not by the type
-# the uploader claimed.
-_RASTER_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
-    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
-    (b"\xff\xd8\xff", 0, "image/jpeg"),
-    (b"GIF87a", 0, "image/gif"),
-    (b"GIF89a", 0, "image/gif"),
-    (b"WEBP", 8, "image/webp"),
-)
-_CONTENT_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+$")
-
-
-def _raster_image_type(head: bytes) -> str | None:
-    for signature, offset, content_type in _RASTER_SIGNATURES:
-        if head[offset : offset + len(signature)] == signature and (
-            content_type != "image/webp" or head.startswith(b"RIFF")
-        ):
-            return content_type
-    return None
-
-
-def _safe_content_type(attachment: Attachment) -> str:
-    claimed = attachment.content_type.split(";", 1)[0].strip().lower()
-    return claimed if _CONTENT_TYPE.match(claimed) else "application/octet-stream"

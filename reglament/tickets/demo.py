@@ -41,6 +41,7 @@ REQUESTS = (
         clarification_by="agent1",
     ),
     DemoRequest("krizhik", "Не формируется отчёт в ФНС", priority="high"),
+    DemoRequest("start", "Нужна новая печатная форма счёта", priority="medium"),
     DemoRequest("rusbitech", "Ошибка при обновлении ядра", priority="medium"),
     DemoRequest(
         "partner",

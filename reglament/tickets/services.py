@@ -11,9 +11,6 @@ imports can say exactly when.
 
 from __future__ import annotations
 
-import hashlib
-import mimetypes
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -28,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from reglament.accounts.models import Membership, Organisation
 from reglament.accounts.selectors import Profile, person_profile
+from reglament.core import files
 from reglament.domain.errors import DomainError
 from reglament.domain.regulation import PRIORITIES, Regulation
 from reglament.regulations.models import Contract
@@ -323,12 +321,17 @@ def ticket_create(
     line: int = 1,
     received_at: datetime | None = None,
     assignee: User | None = None,
+    service: str = "",
+    accept_paid_work: bool = False,
     now: datetime | None = None,
 ) -> Ticket:
     """Register a request: number and timestamp (R3.4), contract, priority, first clocks.
 
     A customer files for themselves (a partner also for its clients, R2.1);
     staff register a call or a message on behalf of a customer's `requester`.
+    A `service` of the regulation's catalogue the contract's tariff excludes
+    (R4.1, R1.1) is refused (`service_not_included`) unless the customer
+    `accept_paid_work`: then it is filed, and support proposes an estimate.
     """
     now = _now(now)
     profile = person_profile(actor)
@@ -360,6 +363,15 @@ def ticket_create(
     parsed = version.parsed()
     _validate_facts(parsed, type=type, category=category, out_of_scope="", line=line)
     _check_channel(parsed, channel)
+    if service:
+        from reglament.paidwork.selectors import service_check
+
+        service_check(
+            parsed,
+            service=service,
+            tariff=contract.tariff.code,
+            accept_paid_work=accept_paid_work,
+        )
     priority = _derive_priority(
         parsed, priority=priority, impact=impact, workaround=workaround, category=category
     )
@@ -382,6 +394,7 @@ def ticket_create(
         impact=impact or "",
         workaround=workaround or "",
         category=category,
+        service=service,
         line=line,
         status=initial.id,
         assignee=assignee,
@@ -401,6 +414,8 @@ def ticket_create(
         workaround=ticket.workaround,
         type=type,
         category=category,
+        service=service,
+        paid_work_accepted=bool(service) and accept_paid_work,
         line=line,
         channel=channel,
         received_at=received_at.astimezone(zone).isoformat(),
@@ -682,15 +697,59 @@ def ticket_transition(
     now = _now(now)
     _require_staff(person_profile(actor), _("change the status of a request"))
     ticket = _lock(ticket)
+    _refuse_paid_work_status(ticket, status)
     return _transition(
         ticket, actor=actor, status=status, resolution=resolution, comment=comment, now=now
+    )
+
+
+def _refuse_paid_work_status(ticket: Ticket, status: str) -> None:
+    """R4.6: a request waits for cost approval only with an estimate to approve;
+    the paidwork services move it there (docs/paid-work.md), never a status change."""
+    regulation = regulation_of(ticket)
+    waiting = {t.paid_work.status for t in regulation.tariffs if t.paid_work}
+    target = next((known for known in regulation.statuses if known.id == status), None)
+    if target is None:
+        return  # not a status at all: _transition says so, with the ones there are
+    if ticket.status in waiting and status != ticket.status and not target.final:
+        from reglament.paidwork.selectors import estimate_open
+
+        open_estimate = estimate_open(ticket=ticket)
+        if open_estimate is not None:
+            # Back to work only through the customer's decision or a withdrawal,
+            # so no offer is left open on a request that is being worked on.
+            raise TransitionNotAllowedError(
+                _(
+                    "%(number)s waits for the customer to approve estimate %(estimate)d; "
+                    "withdraw it first (reglament estimate withdraw, or POST "
+                    "/tickets/%(number)s/estimates/%(estimate)d/withdraw)."
+                )
+                % {"number": ticket.number, "estimate": open_estimate.number},
+                details={"from": ticket.status, "to": status, "estimate": open_estimate.number},
+            )
+    if status not in waiting or status == ticket.status:
+        return
+    current = regulation.status(ticket.status)
+    raise TransitionNotAllowedError(
+        _(
+            "A request enters “%(to)s” only when paid work is proposed; propose an "
+            "estimate instead (POST /tickets/%(number)s/estimates, "
+            "reglament estimate propose)."
+        )
+        % {"to": regulation.status(status).title.get(_lang()), "number": ticket.number},
+        details={
+            "from": current.id,
+            "to": status,
+            "allowed": [s for s in current.next if s not in waiting],
+            "hint": "estimate_propose",
+        },
     )
 
 
 def _transition(
     ticket: Ticket,
     *,
-    actor: User,
+    actor: User | None,
     status: str,
     resolution: str,
     comment: str,
@@ -766,6 +825,13 @@ def _transition(
         by_requester=by_requester,
         comment=comment.strip(),
     )
+    from reglament.usage.services import usage_status_changed  # R4.5: allowance of requests
+
+    usage_status_changed(ticket=ticket, actor=actor, now=now)
+    if target.final:
+        from reglament.paidwork.services import estimate_withdraw_on_close  # R4.6
+
+        estimate_withdraw_on_close(ticket=ticket, actor=actor, now=now)
     _sync(ticket, now)
     return ticket
 
@@ -1033,7 +1099,6 @@ def ticket_watch(
 
 
 # --------------------------------------------------------------- attachments
-_SAFE_NAME = re.compile(r"[^\w.\- ()\[\]]+", re.UNICODE)
 
 
 def attachments_dir() -> Path:
@@ -1042,14 +1107,7 @@ def attachments_dir() -> Path:
 
 def attachment_path(attachment: Attachment) -> Path:
     """Where the bytes are: content-addressed, so one file is stored once."""
-    digest = attachment.sha256
-    return attachments_dir() / digest[:2] / digest[2:4] / digest
-
-
-def _clean_name(name: str) -> str:
-    base = Path(name.replace("\\", "/")).name.strip().strip(".")
-    base = _SAFE_NAME.sub("_", base)[:200]
-    return base or "file"
+    return files.stored_path(attachments_dir(), attachment.sha256)
 
 
 @transaction.atomic
@@ -1087,28 +1145,19 @@ def attachment_add(
         raise AttachmentInvalidError(
             _("The comment belongs to another request."), details={"comment": comment.pk}
         )
-    clean = _clean_name(name)
-    content_type = (content_type or mimetypes.guess_type(clean)[0] or "application/octet-stream")[
-        :127
-    ]
-    digest = hashlib.sha256(content).hexdigest()
+    clean = files.clean_name(name)
     attachment = Attachment(
         ticket=ticket,
         comment=comment,
         uploaded_by=uploader,
         name=clean,
-        content_type=content_type,
+        content_type=files.content_type_for(clean, content_type),
         size=len(content),
-        sha256=digest,
+        sha256=files.digest_of(content),
         public=public,
         created_at=now,
     )
-    path = attachment_path(attachment)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
-        partial.write_bytes(content)
-        partial.replace(path)  # whole or not at all
+    files.store(attachment_path(attachment), content)
     attachment.save()
     _event(
         ticket,

@@ -1,5 +1,6 @@
 """`reglament regulation load` and `reglament demo load`, through main()."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -105,16 +106,16 @@ def test_demo_load_loads_the_shipped_regulations_and_a_person_for_every_role(
     # one event per version, organisation, person and contract
     assert _counts() == {
         "versions": 5,
-        "organisations": 10,
-        "people": 14,
-        "contracts": 7,
-        "requests": 7,
-        "events": 5 + 10 + 14 + 7,
+        "organisations": 12,
+        "people": 16,
+        "contracts": 9,
+        "requests": 8,
+        "events": 5 + 12 + 16 + 9,
     }
     assert set(Membership.objects.values_list("role", flat=True)) == set(Membership.Role.values)
     agents = Membership.objects.filter(role="agent").order_by("line")
     assert list(agents.values_list("line", flat=True)) == [1, 2, 3]
-    partner = Organisation.objects.get(kind="partner")
+    partner = Organisation.objects.get(name="Интегратор «Партнёр-Софт»")
     assert partner.clients.count() == 2
     retail_chain = Contract.objects.get(organisation__name="Сеть супермаркетов «Колос»")
     assert (retail_chain.regulation_id, retail_chain.tariff.code) == ("set-retail", "standard")
@@ -124,8 +125,8 @@ def test_demo_load_loads_the_shipped_regulations_and_a_person_for_every_role(
     managed = Contract.objects.get(service_manager__isnull=False)
     assert (managed.tariff.code, managed.service_manager.username) == ("premium", "manager")  # type: ignore[union-attr]
     # a demo request per customer, running under its regulation, one waiting for the customer
-    assert "Demo requests: 7 created." in out
-    assert Ticket.objects.count() == 7
+    assert "Demo requests: 8 created." in out
+    assert Ticket.objects.count() == 8
     cera = Ticket.objects.get(organisation__name="ООО «Видеоаналитика Ритейл»")
     assert cera.number.startswith("CERA-")
     assert cera.status == "clarification"
@@ -150,6 +151,7 @@ def test_demo_load_twice_changes_nothing_the_second_time(
     assert "(new)" not in out
     assert "Demo data: already complete; nothing created." in out
     assert "Demo requests: already there; nothing created." in out
+    assert "Demo usage: already there; nothing created." in out
 
 
 def test_demo_load_logins_work_with_the_printed_password() -> None:
@@ -199,3 +201,50 @@ def test_show_and_simulate_name_a_loaded_regulation_and_its_versions(
     assert "Resolution: 8 h [working] → 2025-03-05T11:00:00+03:00" in simulated_out
     assert missing == 2
     assert "No regulation 'nope' is loaded" in capsys.readouterr().err
+
+
+def test_demo_partners_on_expert_and_free_see_the_knowledge_base_their_tariffs_sell() -> None:
+    """R2.5, issue 5's "done when": the demo logins show the tariff gate of the knowledge base.
+
+    `partner` (Expert) finds the Claim Desk article by an inflected Russian query;
+    `partner-free` (Free) is told the section is not in its tariff.
+    """
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    # given the demo of `make run`
+    assert main(["demo", "load"]) == 0
+    expert, free = Client(), Client()
+    expert.force_login(User.objects.get(username="partner"))
+    free.force_login(User.objects.get(username="partner-free"))
+    search = "/api/v1/knowledge/search?q=касса не печатает чек&regulation=set-partner"
+    # when each searches the Claim Desk section
+    found = expert.get(f"{search}&section=claim-desk")
+    refused = free.get(f"{search}&section=claim-desk")
+    # then
+    assert found.status_code == 200, found.content
+    assert found.json()["items"][0]["article"]["title"] == "Касса перестала печатать чеки"
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "knowledge_not_in_tariff"
+    # and without naming a section, the Free partner's search finds nothing restricted
+    assert free.get(search).json()["items"] == []
+
+
+def test_demo_reliable_contract_has_an_allowance_and_counted_time(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """R4.5: the demo's Reliable contract shows a report: 50 min → 1 h of 10 h prepaid."""
+    # given the demo of `make run`
+    assert main(["demo", "load"]) == 0
+    contract = Contract.objects.get(organisation__name="ИП Смирнова (бухгалтерия)")
+    capsys.readouterr()
+    # when the manager reads the allowance of the current month
+    code = main(["usage", "allowance", "show", "--contract", str(contract.pk), "--json"])
+    # then
+    assert code == 0
+    state = json.loads(capsys.readouterr().out)
+    assert (state["amount"], state["used"], state["remaining"]) == ("10", "1", "9")
+    # and the Start customer can file the request paid work is shown on (R4.6)
+    start = Contract.objects.get(organisation__name="ООО «Старт-Учёт»")
+    assert (start.regulation_id, start.tariff.code) == ("krizhik", "start")
+    assert Ticket.objects.filter(contract=start).count() == 1
