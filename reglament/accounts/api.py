@@ -12,12 +12,12 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Router, Schema, Status
-from pydantic import AwareDatetime
 
 from reglament.accounts.models import ApiToken
 from reglament.accounts.services import token_create, token_revoke
 from reglament.core.auth import AUTH_ERROR_RESPONSES, api_auth, request_user
 from reglament.core.errors import COMMON_ERROR_RESPONSES, ErrorOut, NotFoundError
+from reglament.core.schemas import Instant
 
 router = Router(tags=["tokens"], auth=api_auth)
 
@@ -26,7 +26,7 @@ _ERRORS: dict[int, type[ErrorOut]] = {**AUTH_ERROR_RESPONSES, **COMMON_ERROR_RES
 
 class TokenIn(Schema):
     name: str = Field(description="Where the token is used, e.g. `monitoring`.")
-    expires_at: AwareDatetime | None = Field(None, description="Null: until revoked.")
+    expires_at: Instant | None = Field(None, description="Null: until revoked.")
 
 
 class TokenOut(Schema):

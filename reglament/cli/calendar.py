@@ -306,6 +306,12 @@ def parse_instant(text: str, option: str) -> datetime:
             f"{option} {text!r} has no UTC offset, so the instant is ambiguous; "
             "write it like 2024-12-27T18:00:00+03:00."
         )
+    offset = value.utcoffset()
+    if offset is not None and abs(offset) > timedelta(hours=14):
+        raise UsageError(
+            f"{option} {text!r}: no time zone has that UTC offset; offsets run from "
+            "-12:00 to +14:00, e.g. 2024-12-27T18:00:00+03:00."
+        )
     return value
 
 

@@ -10,10 +10,10 @@ from typing import Self
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
-from pydantic import AwareDatetime, model_validator
+from pydantic import model_validator
 
 from reglament.core.errors import COMMON_ERROR_RESPONSES, ErrorOut
-from reglament.core.schemas import IntervalOut, TextOut
+from reglament.core.schemas import Instant, IntervalOut, TextOut
 from reglament.domain.calendar import Interval, WorkingDays
 from reglament.domain.regulation import Case, Clock, Text, format_target
 from reglament.regulations import selectors
@@ -51,8 +51,8 @@ class RegulationDetailOut(Schema):
 
 
 class PauseIn(Schema):
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Instant
+    end: Instant
 
     @model_validator(mode="after")
     def end_after_start(self) -> Self:
@@ -73,11 +73,11 @@ class SimulateIn(Schema):
         default_factory=dict, description='Contract attributes, e.g. `{"cash_registers": 60}`.'
     )
     out_of_scope: bool = False
-    received: AwareDatetime = Field(description="When the request arrived; with a UTC offset.")
+    received: Instant = Field(description="When the request arrived; with a UTC offset.")
     pauses: list[PauseIn] = Field(
         default_factory=list, description="Periods spent waiting for the customer."
     )
-    events: dict[str, AwareDatetime] = Field(
+    events: dict[str, Instant] = Field(
         default_factory=dict,
         description="Other start/stop events by name, e.g. `defect_confirmed`.",
     )

@@ -21,14 +21,14 @@ from django.contrib.auth.models import User
 from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
-from pydantic import AwareDatetime, field_validator
+from pydantic import field_validator
 
 from reglament.accounts.models import Organisation
 from reglament.accounts.selectors import person_find
 from reglament.core.auth import AUTH_ERROR_RESPONSES, api_auth, request_user
 from reglament.core.errors import COMMON_ERROR_RESPONSES, ErrorOut, InvalidInputError
 from reglament.core.files import file_response
-from reglament.core.schemas import IntervalOut, TextOut
+from reglament.core.schemas import Instant, IntervalOut, TextOut
 from reglament.domain.calendar import WorkingDays
 from reglament.domain.regulation import Text, format_target
 from reglament.domain.sla import ClockState
@@ -140,7 +140,7 @@ class TicketIn(Schema):
     workaround: str | None = None
     line: int = Field(1, ge=1, le=3)
     channel: str = Field(Channel.API.value, description="How the request arrived.")
-    received_at: AwareDatetime | None = Field(
+    received_at: Instant | None = Field(
         None, description="When it arrived, if before now (e.g. a call registered later)."
     )
     requester: str | None = Field(
@@ -171,7 +171,7 @@ class TicketPatchIn(Schema):
     subject: str | None = None
     assignee: str | None = Field(None, description="A login; null unassigns.")
     contract: int | None = Field(None, description="Move the request to this contract (id).")
-    received_at: AwareDatetime | None = Field(
+    received_at: Instant | None = Field(
         None, description="Corrected arrival time; needs a `reason`."
     )
     reason: str = ""

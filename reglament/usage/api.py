@@ -16,10 +16,10 @@ from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import AwareDatetime
 
 from reglament.core.auth import AUTH_ERROR_RESPONSES, api_auth, request_user
 from reglament.core.errors import COMMON_ERROR_RESPONSES, ErrorOut
+from reglament.core.schemas import Instant
 from reglament.tickets.selectors import ticket_get
 from reglament.usage import selectors, services
 from reglament.usage.exports import number_text, report_csv, report_data, report_xlsx
@@ -45,7 +45,7 @@ class TimeIn(Schema):
     activity: str = Field(description="consultation, diagnosis, remote-work, development or other.")
     billable: bool = Field(True, description="false: recorded, never counted or invoiced.")
     note: str = Field("", description="What was done (staff only; customers never see it).")
-    performed_at: AwareDatetime | None = Field(
+    performed_at: Instant | None = Field(
         None, description="When the work was done (default: now); decides the period."
     )
 

@@ -164,3 +164,24 @@ def test_an_expired_token_authenticates_nobody(monkeypatch: pytest.MonkeyPatch) 
     assert token_authenticate(key) == anna
     monkeypatch.setattr(timezone, "now", lambda: expires)
     assert token_authenticate(key) is None
+
+
+@pytest.mark.parametrize("offset", ["-19:36", "+15:00", "+23:59"])
+def test_an_instant_with_an_offset_no_time_zone_has_is_refused_not_a_server_error(
+    offset: str,
+) -> None:
+    """Found by Schemathesis on PostgreSQL, which stores offsets only up to ±15:59."""
+    # given a logged-in person
+    browser = Client()
+    browser.force_login(PersonFactory.create(username="anna", role=Membership.Role.REQUESTER))
+    # when the expiry carries an offset beyond -12:00…+14:00
+    response = browser.post(
+        f"{API}/tokens",
+        json.dumps({"name": "script", "expires_at": f"2999-11-25T08:04:41{offset}"}),
+        content_type="application/json",
+    )
+    # then it is a 422 naming the field and the range; nothing is stored
+    assert response.status_code == 422, response.content
+    assert "offsets run from -12:00 to +14:00" in response.content.decode()
+    assert "expires_at" in response.content.decode()
+    assert not ApiToken.objects.exists()

@@ -104,6 +104,7 @@ def test_days_lists_holidays_and_working_saturdays(capsys):
     [
         (["--from", "2024-12-27T18:00:00", "--hours", "4"], "has no UTC offset"),
         (["--from", "yesterday", "--hours", "4"], "not an ISO 8601 instant"),
+        (["--from", "2024-12-27T18:00:00-19:36", "--hours", "4"], "offsets run from -12:00"),
         (["--from", "2024-12-27T18:00:00+03:00", "--hours", "four"], "not a number"),
         (["--from", "2024-12-27T18:00:00+03:00", "--days", "1.5"], "whole number"),
         (["--from", "2024-12-27T18:00:00+03:00", "--hours", "4", "--pause", "x"], "joined by '/'"),
