@@ -5,7 +5,7 @@ name would share (and overwrite) one entry of /api/v1/openapi.json; anything
 two routers need is declared once, here. tests/test_api_schema.py guards it.
 """
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from ninja import Schema
@@ -22,6 +22,12 @@ def _earthly_offset(value: datetime) -> datetime:
             f"the UTC offset {value.isoformat()[-6:]} is no time zone's; "
             "offsets run from -12:00 to +14:00, e.g. 2026-11-23T10:00:00+03:00"
         )
+    try:
+        value.astimezone(UTC)  # what the database stores; year 1 at +03:00 has none
+    except OverflowError:
+        raise ValueError(
+            f"{value.isoformat()} is out of range; give an instant between the years 2 and 9998"
+        ) from None
     return value
 
 

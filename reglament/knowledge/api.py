@@ -21,7 +21,7 @@ from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 from reglament.core.auth import AUTH_ERROR_RESPONSES, api_auth, request_user
 from reglament.core.errors import COMMON_ERROR_RESPONSES, ErrorOut
 from reglament.core.files import file_response
-from reglament.core.schemas import TextOut
+from reglament.core.schemas import Instant, TextOut
 from reglament.knowledge import selectors, services
 from reglament.knowledge.access import Reader, reader_for
 from reglament.knowledge.errors import ArticleAttachmentTooLargeError, ArticleNotFoundError
@@ -576,7 +576,7 @@ def suggestion_outcome(
     ),
 )
 def deflection(
-    request: HttpRequest, since: datetime, until: datetime, regulation: str | None = None
+    request: HttpRequest, since: Instant, until: Instant, regulation: str | None = None
 ) -> DeflectionStatsOut:
     reader = reader_for(request_user(request))
     if not reader.staff:

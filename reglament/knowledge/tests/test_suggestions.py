@@ -197,3 +197,18 @@ def test_recording_an_outcome_twice_is_a_conflict_not_an_invalid_request():
     schema = Client().get(f"{API}/openapi.json").json()
     operation = schema["paths"][f"{API}/knowledge/suggestions/{{suggestion_id}}/outcome"]["post"]
     assert "409" in operation["responses"]
+
+
+@pytest.mark.parametrize(
+    "since",
+    ["2026-11-01T00:00:00", "1304-10-12T15:14:09-04:47:00", "0001-01-01T00:00:00+03:00"],
+)
+def test_deflection_refuses_an_instant_without_a_real_offset(since, client):
+    """Found by Schemathesis: naive, impossible-offset or out-of-range instants are a 422."""
+    world = knowledge_world()
+    client.force_login(world.people["service_manager"])
+    response = client.get(
+        f"{API}/knowledge/deflection",
+        {"since": since, "until": "2026-12-01T00:00:00+03:00"},
+    )
+    assert response.status_code == 422, response.content
