@@ -101,7 +101,7 @@ def _create(args: argparse.Namespace) -> None:
 def _list(args: argparse.Namespace) -> None:
     from reglament.accounts.models import ApiToken
 
-    tokens = ApiToken.objects.select_related("user")
+    tokens = ApiToken.objects.select_related("user").order_by("-created_at", "-id")
     if args.user:
         tokens = tokens.filter(user=person(args.user, "--user"))
     rows = [_token_json(token) for token in tokens]
