@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from config.settings.env import (
@@ -27,6 +28,9 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = env_str("REGLAMENT_SECRET_KEY", "") or persisted_secret_key(VAR_DIR / "secret_key")
 DEBUG = env_bool("REGLAMENT_DEBUG", False)
+# Behind a TLS-terminating reverse proxy: trust its X-Forwarded-Proto, and take the
+# client's address (for the sign-in lockout) from the last hop of X-Forwarded-For.
+REGLAMENT_BEHIND_PROXY = env_bool("REGLAMENT_BEHIND_PROXY", False)
 ALLOWED_HOSTS = env_list("REGLAMENT_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("REGLAMENT_CSRF_TRUSTED_ORIGINS", [])
 
@@ -51,6 +55,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -76,6 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "reglament.accounts.context_processors.profile",
             ],
         },
     },
@@ -173,6 +179,41 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy on every response: everything from our own origin,
+# no inline scripts or styles, no plugins, no framing. Page scripts are static
+# files (reglament/core/static/core/); nothing is loaded from a CDN.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
+# Signing in: by e-mail (any letter case) or login, with the password.
+AUTHENTICATION_BACKENDS = ["reglament.accounts.auth.EmailOrLoginBackend"]
+LOGIN_URL = "accounts:sign_in"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "accounts:sign_in"
+# A session ends after this long without a request; each request renews it.
+REGLAMENT_SESSION_IDLE_MINUTES = env_int("REGLAMENT_SESSION_IDLE_MINUTES", 480)
+if REGLAMENT_SESSION_IDLE_MINUTES <= 0:
+    raise ImproperlyConfigured(
+        "REGLAMENT_SESSION_IDLE_MINUTES must be a whole number of minutes above 0, "
+        "e.g. 480 to sign people out after eight idle hours."
+    )
+SESSION_COOKIE_AGE = REGLAMENT_SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+# Lockout: this many failed sign-ins for one e-mail/login or from one IP address
+# within the window refuse further attempts until the window has passed.
+REGLAMENT_SIGN_IN_FAILURE_LIMIT = 5
+REGLAMENT_SIGN_IN_FAILURE_WINDOW = timedelta(minutes=15)
 
 LOGGING = {
     "version": 1,

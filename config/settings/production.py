@@ -26,7 +26,7 @@ DEBUG = env_bool("REGLAMENT_DEBUG", False)
 _HTTPS = env_bool("REGLAMENT_HTTPS", True)
 SESSION_COOKIE_SECURE = _HTTPS
 CSRF_COOKIE_SECURE = _HTTPS
-if env_bool("REGLAMENT_BEHIND_PROXY", False):
+if REGLAMENT_BEHIND_PROXY:  # noqa: F405 (from base)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Static files are collected once per release (`reglament manage collectstatic`)

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from reglament.core.errors import ConflictError, InvalidInputError
+from reglament.core.errors import AppError, ConflictError, InvalidInputError
 
 
 class OrganisationInvalidError(InvalidInputError):
@@ -28,3 +28,15 @@ class PersonExistsError(ConflictError):
 class TokenInvalidError(InvalidInputError):
     code = "token_invalid"
     default_message = _("The API token is not valid.")
+
+
+class SignInInvalidError(AppError):
+    code = "sign_in_invalid"
+    status = 401
+    default_message = _("The e-mail or login and password do not match an active account.")
+
+
+class SignInLockedError(AppError):
+    code = "sign_in_locked"
+    status = 429
+    default_message = _("Too many failed attempts to sign in. Try again later.")

@@ -160,3 +160,24 @@ class AccountEvent(EventModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.organisation} @ {self.created_at.isoformat()}"
+
+
+class SignInFailure(models.Model):
+    """One failed sign-in, kept in the database so every web process sees the count.
+
+    Too many for one login or from one address within the window locks further
+    attempts out (reglament.accounts.services.sign_in). A successful sign-in
+    deletes its login's rows; old rows are ignored and pruned.
+    """
+
+    login = models.CharField(_("login"), max_length=254, db_index=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True, db_index=True)
+    failed_at = models.DateTimeField(_("failed at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("failed sign-in")
+        verbose_name_plural = _("failed sign-ins")
+        ordering = ("-failed_at",)
+
+    def __str__(self) -> str:
+        return f"{self.login} from {self.ip} @ {self.failed_at.isoformat()}"

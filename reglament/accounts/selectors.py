@@ -1,10 +1,12 @@
 """Read-only queries of the accounts app."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth.models import User
 
-from reglament.accounts.models import Membership, Organisation
+from reglament.accounts.models import Membership, Organisation, SignInFailure
 
 
 def organisation_find(*, name: str) -> Organisation | None:
@@ -39,6 +41,15 @@ class Profile:
         return self.user.is_superuser or self.role in STAFF_ROLES
 
     @property
+    def role_label(self) -> str:
+        """The role's name in the active language; empty without a membership."""
+        return str(Membership.Role(self.role).label) if self.role else ""
+
+    @property
+    def language_label(self) -> str:
+        return str(dict(settings.LANGUAGES).get(self.language, self.language))
+
+    @property
     def customer(self) -> bool:
         return self.role in (Membership.Role.REQUESTER, Membership.Role.CUSTOMER_ADMIN)
 
@@ -66,3 +77,30 @@ def person_profile(user: User) -> Profile:
         line=membership.line,
         language=membership.language,
     )
+
+
+def sign_in_key(login: str) -> str:
+    """The key failed sign-ins are counted under: the login as typed, trimmed, lower case."""
+    return login.strip().lower()[:254]
+
+
+def sign_in_locked_until(*, login: str, ip: str | None, now: datetime) -> datetime | None:
+    """When sign-in opens again for `login` or from `ip`; None when it is open now.
+
+    Locked while REGLAMENT_SIGN_IN_FAILURE_LIMIT failures for the login, or
+    from the address, lie within REGLAMENT_SIGN_IN_FAILURE_WINDOW: it opens
+    when the oldest of the last `limit` failures leaves the window.
+    """
+    limit: int = settings.REGLAMENT_SIGN_IN_FAILURE_LIMIT
+    window = settings.REGLAMENT_SIGN_IN_FAILURE_WINDOW
+    recent = SignInFailure.objects.filter(failed_at__gt=now - window).order_by("-failed_at")
+    candidates = [recent.filter(login=sign_in_key(login))]
+    if ip:
+        candidates.append(recent.filter(ip=ip))
+    until: datetime | None = None
+    for failures in candidates:
+        times = list(failures.values_list("failed_at", flat=True)[:limit])
+        if len(times) >= limit:
+            opens = times[limit - 1] + window
+            until = opens if until is None else max(until, opens)
+    return until

@@ -8,19 +8,30 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from reglament.accounts.errors import (
     OrganisationExistsError,
     OrganisationInvalidError,
     PersonExistsError,
     PersonInvalidError,
+    SignInInvalidError,
+    SignInLockedError,
     TokenInvalidError,
 )
-from reglament.accounts.models import AccountEvent, ApiToken, Membership, Organisation
+from reglament.accounts.models import (
+    AccountEvent,
+    ApiToken,
+    Membership,
+    Organisation,
+    SignInFailure,
+)
+from reglament.accounts.selectors import sign_in_key, sign_in_locked_until
 
 Kind = Organisation.Kind
 Role = Membership.Role
@@ -248,3 +259,42 @@ def token_authenticate(key: str) -> User | None:
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+def sign_in(*, login: str, password: str, ip: str | None, now: datetime | None = None) -> User:
+    """The active person `login` (e-mail or login) and `password` name, or an error.
+
+    Refused without checking the password while the login or the address is
+    locked out (SignInLockedError, `details.locked_until`). A wrong password
+    is recorded as a SignInFailure; a right one clears the failures of the
+    person's e-mail and login. The caller starts the session.
+    """
+    now = now or timezone.now()
+    locked_until = sign_in_locked_until(login=login, ip=ip, now=now)
+    if locked_until is not None:
+        raise _locked(locked_until, now)
+    user = authenticate(None, username=login, password=password)
+    if not isinstance(user, User):
+        with transaction.atomic():
+            window = settings.REGLAMENT_SIGN_IN_FAILURE_WINDOW
+            SignInFailure.objects.filter(failed_at__lte=now - window).delete()
+            SignInFailure(login=sign_in_key(login), ip=ip, failed_at=now).save()
+        raise SignInInvalidError()
+    keys = {sign_in_key(login), sign_in_key(user.username)}
+    if user.email:
+        keys.add(sign_in_key(user.email))
+    SignInFailure.objects.filter(login__in=keys).delete()
+    return user
+
+
+def _locked(until: datetime, now: datetime) -> SignInLockedError:
+    minutes = max(1, -(-int((until - now).total_seconds()) // 60))  # rounded up
+    return SignInLockedError(
+        ngettext(
+            "Too many failed attempts to sign in. Try again in %(minutes)d minute.",
+            "Too many failed attempts to sign in. Try again in %(minutes)d minutes.",
+            minutes,
+        )
+        % {"minutes": minutes},
+        details={"locked_until": until.isoformat(), "minutes": minutes},
+    )

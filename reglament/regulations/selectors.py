@@ -238,3 +238,47 @@ def regulation_simulate(
             error.message, details={"hint": error.hint, "reason": error.code, **where}
         ) from error
     return Simulation(version=version, clocks=clocks)
+
+
+@dataclass(frozen=True, slots=True)
+class ContractSummary:
+    """A contract as its customer reads it: titles in one language, dates, manager."""
+
+    regulation_title: str
+    tariff_title: str
+    valid_from: date
+    valid_to: date | None
+    service_manager: str | None
+
+
+def contract_summaries(
+    *, organisation: Organisation, day: date, language: str
+) -> list[ContractSummary]:
+    """The organisation's contracts in force on `day`, titled in `language` (Russian fallback)."""
+    contracts = (
+        Contract.objects.filter(organisation=organisation, valid_from__lte=day)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day))
+        .select_related("tariff__version", "service_manager")
+        .defer("tariff__version__text")
+        .order_by("tariff__version__regulation_id")
+    )
+    english = language == "en"
+    summaries = []
+    for contract in contracts:
+        version, tariff, manager = (
+            contract.tariff.version,
+            contract.tariff,
+            contract.service_manager,
+        )
+        summaries.append(
+            ContractSummary(
+                regulation_title=(english and version.title_en) or version.title_ru,
+                tariff_title=(english and tariff.title_en) or tariff.title_ru,
+                valid_from=contract.valid_from,
+                valid_to=contract.valid_to,
+                service_manager=(manager.get_full_name() or manager.get_username())
+                if manager
+                else None,
+            )
+        )
+    return summaries
