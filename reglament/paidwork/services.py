@@ -387,6 +387,23 @@ def _locked_open(estimate: Estimate, ticket: Ticket, now: datetime) -> Estimate:
     return estimate
 
 
+def _decide(
+    estimate: Estimate, *, actor: User, state: str, action: str, reason: str, now: datetime
+) -> tuple[Ticket, Regulation, Estimate]:
+    """Record the customer's decision on an open estimate, with the request locked."""
+    ticket = _lock(estimate.ticket)
+    regulation = regulation_of(ticket)
+    _require_approver(actor, ticket, regulation, action)
+    _require_open(ticket)
+    estimate = _locked_open(estimate, ticket, now)
+    estimate.state = state
+    estimate.decided_by = actor
+    estimate.decided_at = now
+    estimate.decision_reason = reason.strip()
+    estimate.save()
+    return ticket, regulation, estimate
+
+
 def _require_approver(actor: User, ticket: Ticket, regulation: Regulation, action: str) -> None:
     profile = person_profile(actor)
     _require_access(profile, ticket)
@@ -442,15 +459,9 @@ def estimate_approve(*, estimate: Estimate, actor: User, now: datetime | None = 
     """The customer agrees to the cost (R4.6): the work goes on, under the paid-work
     clock if the regulation defines one."""
     now = _now(now)
-    ticket = _lock(estimate.ticket)
-    regulation = regulation_of(ticket)
-    _require_approver(actor, ticket, regulation, _("approve"))
-    _require_open(ticket)
-    estimate = _locked_open(estimate, ticket, now)
-    estimate.state = State.APPROVED
-    estimate.decided_by = actor
-    estimate.decided_at = now
-    estimate.save()
+    ticket, regulation, estimate = _decide(
+        estimate, actor=actor, state=State.APPROVED, action=_("approve"), reason="", now=now
+    )
     _event(
         ticket,
         Kind.PAID_WORK_APPROVED,
@@ -477,16 +488,9 @@ def estimate_decline(
     """The customer refuses the cost: the regulation's `on_decline` applies — back to
     consultation, or a status (closed with its resolution)."""
     now = _now(now)
-    ticket = _lock(estimate.ticket)
-    regulation = regulation_of(ticket)
-    _require_approver(actor, ticket, regulation, _("decline"))
-    _require_open(ticket)
-    estimate = _locked_open(estimate, ticket, now)
-    estimate.state = State.DECLINED
-    estimate.decided_by = actor
-    estimate.decided_at = now
-    estimate.decision_reason = reason.strip()
-    estimate.save()
+    ticket, regulation, estimate = _decide(
+        estimate, actor=actor, state=State.DECLINED, action=_("decline"), reason=reason, now=now
+    )
     _event(
         ticket,
         Kind.PAID_WORK_DECLINED,
