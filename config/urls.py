@@ -16,6 +16,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("reglament.accounts.urls")),
     path("", include("reglament.core.urls")),
+    path("", include("reglament.tickets.urls")),
 ]
 
 # Unknown /api/ paths answer in the API's error shape, everything else in HTML.

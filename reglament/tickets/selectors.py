@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 
 from reglament.accounts.models import Membership
 from reglament.accounts.selectors import Profile, person_profile
+from reglament.domain.regulation import Regulation, format_target
+from reglament.domain.sla import ClockState
 from reglament.tickets.errors import TicketNotFoundError
 from reglament.tickets.models import Attachment, Comment, Ticket, TicketEvent
 
@@ -141,4 +144,102 @@ def attachment_get(*, user: User, ticket: Ticket, attachment_id: int) -> Attachm
 
     raise _NotFound(
         details={"number": ticket.number, "attachment": attachment_id},
+    )
+
+
+# ------------------------------------------------------------------ portal
+@dataclass(frozen=True, slots=True)
+class PromisedTime:
+    """One promised time a customer sees: the metric, its target, due instant and state."""
+
+    title: str
+    target: str
+    due_at: datetime | None
+    state: str  # waiting, running, paused, met or breached (ClockState.state)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSummary:
+    """A request as its customer reads it: labels from the regulation, times in its zone."""
+
+    ticket: Ticket
+    status_title: str
+    priority_title: str
+    zone: ZoneInfo
+    waiting_for_customer: bool
+    promises: tuple[PromisedTime, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestPage:
+    summary: RequestSummary
+    comments: list[Comment]
+    attachments: list[Attachment]
+    may_close: bool
+
+
+# Clock states a customer is told about; a metric without a promise is left out.
+_PROMISED_STATES = ("waiting", "running", "paused", "met", "breached")
+
+
+def _summary(
+    ticket: Ticket, regulation: Regulation, states: tuple[ClockState, ...], lang: str
+) -> RequestSummary:
+    status = regulation.status(ticket.status)
+    priority = next((p for p in regulation.priorities if p.id == ticket.priority), None)
+    return RequestSummary(
+        ticket=ticket,
+        status_title=status.title.get(lang),
+        priority_title=priority.title.get(lang) if priority is not None else ticket.priority,
+        zone=regulation.calendars[regulation.default_calendar].timezone,
+        waiting_for_customer=status.waiting_for_customer,
+        promises=tuple(
+            PromisedTime(
+                title=regulation.metric(state.metric).title.get(lang),
+                target=format_target(state.target.duration, lang),
+                due_at=state.due,
+                state=state.state,
+            )
+            for state in states
+            if state.state in _PROMISED_STATES and state.target is not None and state.target.promise
+        ),
+    )
+
+
+def portal_requests(
+    *, user: User, lang: str, now: datetime | None = None, limit: int = 100
+) -> list[RequestSummary]:
+    """The requests a person may see (the same tenancy as the API), newest first."""
+    from reglament.sla.selectors import tickets_clocks
+
+    tickets = list(
+        tickets_visible_to(person_profile(user)).order_by("-registered_at", "-id")[:limit]
+    )
+    clocks = tickets_clocks(tickets, now=now)
+    return [_summary(ticket, *clocks[ticket.pk], lang) for ticket in tickets]
+
+
+def portal_request(
+    *, user: User, number: str, lang: str, now: datetime | None = None
+) -> RequestPage:
+    """One request's page: header, public conversation and files, clocks; 404 if not visible."""
+    from reglament.sla.selectors import tickets_clocks
+
+    ticket = ticket_get(user=user, number=number)
+    regulation, states = tickets_clocks([ticket], now=now)[ticket.pk]
+    profile = person_profile(user)
+    return RequestPage(
+        summary=_summary(ticket, regulation, states, lang),
+        comments=ticket_comments(user=user, ticket=ticket),
+        attachments=ticket_attachments(user=user, ticket=ticket),
+        may_close=requester_may_close(profile=profile, ticket=ticket, regulation=regulation),
+    )
+
+
+def requester_may_close(*, profile: Profile, ticket: Ticket, regulation: Regulation) -> bool:
+    """R3.8: a customer may close an open request if the regulation has a status for it."""
+    return (
+        profile.customer
+        and ticket.is_open
+        and any(s.final and not s.resolution_required for s in regulation.statuses)
     )
