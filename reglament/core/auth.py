@@ -28,7 +28,12 @@ from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 from reglament.accounts.services import token_authenticate
-from reglament.core.errors import ErrorOut, NotAuthenticatedError, PermissionDeniedError
+from reglament.core.errors import (
+    COMMON_ERROR_RESPONSES,
+    ErrorOut,
+    NotAuthenticatedError,
+    PermissionDeniedError,
+)
 
 
 class CsrfFailedError(PermissionDeniedError):
@@ -80,6 +85,17 @@ api_auth: list[Any] = [ApiTokenAuth(), SessionAuth()]
 # Declared on every operation that needs a login: 401 without one, 403 when a
 # session's CSRF check fails (and for what the person's role does not allow).
 AUTH_ERROR_RESPONSES: dict[int, type[ErrorOut]] = {401: ErrorOut, 403: ErrorOut}
+
+
+def error_responses(*statuses: int) -> dict[int, type[ErrorOut]]:
+    """The error answers of an operation that needs a login: always 401/403/404/422/500,
+    plus these (400 when it reads a JSON body, 409 for a state conflict, …)."""
+    return {
+        **AUTH_ERROR_RESPONSES,
+        404: ErrorOut,
+        **{status: ErrorOut for status in statuses},
+        **COMMON_ERROR_RESPONSES,
+    }
 
 
 def request_user(request: HttpRequest) -> User:

@@ -16,7 +16,12 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote
 
+from django.conf import settings
 from django.http import FileResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from reglament.core.errors import AppError
 
 _SAFE_NAME = re.compile(r"[^\w.\- ()\[\]]+", re.UNICODE)
 _CONTENT_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+$")
@@ -30,6 +35,23 @@ _RASTER_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"GIF89a", 0, "image/gif"),
     (b"WEBP", 8, "image/webp"),
 )
+
+
+class FileTooLargeError(AppError):
+    code = "attachment_too_large"
+    status = 413
+    default_message = gettext_lazy("The file is too large.")
+
+
+def check_size(size: int) -> None:
+    """Refuse a file above REGLAMENT_ATTACHMENT_MAX_BYTES, saying the limit (413)."""
+    limit: int = settings.REGLAMENT_ATTACHMENT_MAX_BYTES
+    if size > limit:
+        raise FileTooLargeError(
+            _("The file is %(size)d bytes; the limit is %(limit)d bytes (%(mb).0f MB).")
+            % {"size": size, "limit": limit, "mb": limit / 1_000_000},
+            details={"size": size, "limit": limit},
+        )
 
 
 def clean_name(name: str) -> str:

@@ -12,19 +12,18 @@ import logging
 from datetime import datetime
 from typing import Any, Literal
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 
-from reglament.core.auth import AUTH_ERROR_RESPONSES, api_auth, request_user
-from reglament.core.errors import COMMON_ERROR_RESPONSES, ErrorOut
+from reglament.core import files
+from reglament.core.auth import api_auth, error_responses, request_user
 from reglament.core.files import file_response
 from reglament.core.schemas import Instant, TextOut
 from reglament.knowledge import selectors, services
 from reglament.knowledge.access import Reader, reader_for
-from reglament.knowledge.errors import ArticleAttachmentTooLargeError, ArticleNotFoundError
+from reglament.knowledge.errors import ArticleNotFoundError
 from reglament.knowledge.models import Article, ArticleAttachment
 from reglament.knowledge.rendering import render_html
 
@@ -45,15 +44,6 @@ class _Anonymous:
 reader_auth: list[Any] = [*api_auth, _Anonymous()]
 
 router = Router(tags=["knowledge"], auth=reader_auth)
-
-
-def _errors(*statuses: int) -> dict[int, type[ErrorOut]]:
-    return {
-        **AUTH_ERROR_RESPONSES,
-        404: ErrorOut,
-        **{status: ErrorOut for status in statuses},
-        **COMMON_ERROR_RESPONSES,
-    }
 
 
 def _reader(request: HttpRequest) -> Reader:
@@ -262,7 +252,7 @@ def _hits(reader: Reader, results: list[selectors.SearchResult]) -> list[Knowled
 # ------------------------------------------------------------------ reading
 @router.get(
     "/knowledge/sections",
-    response={200: list[KnowledgeSectionOut], **_errors()},
+    response={200: list[KnowledgeSectionOut], **error_responses()},
     summary="Knowledge sections, and whether your tariff includes each (R2.5)",
 )
 def section_list(request: HttpRequest, regulation: str | None = None) -> list[KnowledgeSectionOut]:
@@ -282,7 +272,7 @@ def section_list(request: HttpRequest, regulation: str | None = None) -> list[Kn
 
 @router.get(
     "/knowledge/articles",
-    response={200: list[ArticleSummaryOut], **_errors()},
+    response={200: list[ArticleSummaryOut], **error_responses()},
     summary="The articles you may read",
     description=(
         "Leaves out what you may not read. A `section` your tariff does not include is 403 "
@@ -304,7 +294,7 @@ def article_list(request: HttpRequest, filters: Query[ArticleListQuery]) -> list
 
 @router.get(
     "/knowledge/search",
-    response={200: KnowledgeSearchOut, **_errors()},
+    response={200: KnowledgeSearchOut, **error_responses()},
     summary="Full-text search with Russian morphology, ranked, with snippets",
     description=(
         "«касса не печатает чек» finds «Касса перестала печатать чеки». Only what you may "
@@ -327,7 +317,7 @@ def article_search(request: HttpRequest, params: Query[KnowledgeSearchQuery]) ->
 
 @router.get(
     "/knowledge/articles/{regulation}/{slug}",
-    response={200: ArticleOut, **_errors()},
+    response={200: ArticleOut, **error_responses()},
     summary="One article, rendered",
 )
 def article_detail(
@@ -340,7 +330,7 @@ def article_detail(
 
 @router.get(
     "/knowledge/articles/{regulation}/{slug}/attachments/{attachment_id}",
-    response=_errors(),
+    response=error_responses(),
     summary="Download a file of an article (the article's access rules apply)",
     openapi_extra={
         "responses": {
@@ -370,7 +360,7 @@ def attachment_download(
 
 @router.get(
     "/knowledge/articles/{regulation}/{slug}/revisions",
-    response={200: list[ArticleRevisionOut], **_errors()},
+    response={200: list[ArticleRevisionOut], **error_responses()},
     summary="An article's revision history (staff)",
 )
 def revision_list(request: HttpRequest, regulation: str, slug: str) -> list[ArticleRevisionOut]:
@@ -402,7 +392,7 @@ def _texts(ru: ArticleTextIn | None, en: ArticleTextIn | None) -> dict[str, serv
 @router.post(
     "/knowledge/articles",
     auth=api_auth,
-    response={201: ArticleOut, **_errors(400, 409)},
+    response={201: ArticleOut, **error_responses(400, 409)},
     summary="Write an article (staff)",
 )
 def article_create(request: HttpRequest, payload: ArticleIn) -> Status[ArticleOut]:
@@ -423,7 +413,7 @@ def article_create(request: HttpRequest, payload: ArticleIn) -> Status[ArticleOu
 @router.patch(
     "/knowledge/articles/{regulation}/{slug}",
     auth=api_auth,
-    response={200: ArticleOut, **_errors(400)},
+    response={200: ArticleOut, **error_responses(400)},
     summary="Change an article (staff); each changed text becomes a revision",
 )
 def article_update(
@@ -446,7 +436,7 @@ def article_update(
 @router.post(
     "/knowledge/articles/{regulation}/{slug}/publish",
     auth=api_auth,
-    response={200: ArticleOut, **_errors()},
+    response={200: ArticleOut, **error_responses()},
     summary="Publish an article (staff)",
 )
 def article_publish(request: HttpRequest, regulation: str, slug: str) -> ArticleOut:
@@ -459,7 +449,7 @@ def article_publish(request: HttpRequest, regulation: str, slug: str) -> Article
 @router.post(
     "/knowledge/articles/{regulation}/{slug}/unpublish",
     auth=api_auth,
-    response={200: ArticleOut, **_errors()},
+    response={200: ArticleOut, **error_responses()},
     summary="Return an article to draft (staff)",
 )
 def article_unpublish(request: HttpRequest, regulation: str, slug: str) -> ArticleOut:
@@ -472,7 +462,7 @@ def article_unpublish(request: HttpRequest, regulation: str, slug: str) -> Artic
 @router.post(
     "/knowledge/articles/{regulation}/{slug}/attachments",
     auth=api_auth,
-    response={201: ArticleAttachmentOut, **_errors(413)},
+    response={201: ArticleAttachmentOut, **error_responses(413)},
     summary="Attach an image or file to an article (staff, multipart `file`)",
 )
 def attachment_create(
@@ -480,13 +470,8 @@ def attachment_create(
 ) -> Status[ArticleAttachmentOut]:
     actor = request_user(request)
     article = selectors.article_get(reader=reader_for(actor), regulation=regulation, slug=slug)
-    limit = settings.REGLAMENT_ATTACHMENT_MAX_BYTES
-    if file.size is not None and file.size > limit:
-        raise ArticleAttachmentTooLargeError(
-            _("The file is %(size)d bytes; the limit is %(limit)d bytes (%(mb).0f MB).")
-            % {"size": file.size, "limit": limit, "mb": limit / 1_000_000},
-            details={"size": file.size, "limit": limit},
-        )
+    if file.size is not None:  # refused before it is read into memory
+        files.check_size(file.size)
     attachment = services.article_attachment_add(
         actor=actor,
         article=article,
@@ -501,7 +486,7 @@ def attachment_create(
 @router.post(
     "/knowledge/suggest",
     auth=api_auth,
-    response={200: KnowledgeSuggestionOut, **_errors(400)},
+    response={200: KnowledgeSuggestionOut, **error_responses(400)},
     summary="Articles to read before filing a request (R5.4)",
     description=(
         "Give the subject and description of the request about to be filed; the answer is "
@@ -532,7 +517,7 @@ def _state(suggestion: Any) -> SuggestionStateOut:
 @router.post(
     "/knowledge/suggestions/{suggestion_id}/opened",
     auth=api_auth,
-    response={200: SuggestionStateOut, **_errors(400)},
+    response={200: SuggestionStateOut, **error_responses(400)},
     summary="Record that a suggested article was opened",
 )
 def suggestion_opened(
@@ -549,7 +534,7 @@ def suggestion_opened(
 @router.post(
     "/knowledge/suggestions/{suggestion_id}/outcome",
     auth=api_auth,
-    response={200: SuggestionStateOut, **_errors(400, 409)},
+    response={200: SuggestionStateOut, **error_responses(400, 409)},
     summary="Record whether a request was filed after the suggestion, or abandoned",
     description="The outcome is recorded once: a second one is 409 `suggestion_outcome_recorded`.",
 )
@@ -568,7 +553,7 @@ def suggestion_outcome(
 @router.get(
     "/knowledge/deflection",
     auth=api_auth,
-    response={200: DeflectionStatsOut, **_errors()},
+    response={200: DeflectionStatsOut, **error_responses()},
     summary="Suggestions shown and requests they deflected (staff)",
     description=(
         "A suggestion whose outcome was never recorded counts as abandoned 24 hours after "

@@ -3,7 +3,6 @@
 from django.utils.translation import gettext_lazy as _
 
 from reglament.core.errors import (
-    AppError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
@@ -77,12 +76,6 @@ class SuggestionOutcomeRecordedError(ConflictError):
 
     code = "suggestion_outcome_recorded"
     default_message = _("The outcome of this suggestion is already recorded.")
-
-
-class ArticleAttachmentTooLargeError(AppError):
-    code = "attachment_too_large"
-    status = 413
-    default_message = _("The file is too large.")
 
 
 class ArticleAttachmentInvalidError(InvalidInputError):

@@ -28,7 +28,6 @@ from reglament.knowledge import search
 from reglament.knowledge.access import Reader, article_check, reader_for, require_section
 from reglament.knowledge.errors import (
     ArticleAttachmentInvalidError,
-    ArticleAttachmentTooLargeError,
     ArticleExistsError,
     ArticleInvalidError,
     KnowledgePermissionError,
@@ -328,13 +327,7 @@ def article_attachment_add(
     """Store an image or file of the article (size limit REGLAMENT_ATTACHMENT_MAX_BYTES)."""
     now = _now(now)
     require_staff(actor, _("attach files to knowledge-base articles"))
-    limit = settings.REGLAMENT_ATTACHMENT_MAX_BYTES
-    if len(content) > limit:
-        raise ArticleAttachmentTooLargeError(
-            _("The file is %(size)d bytes; the limit is %(limit)d bytes (%(mb).0f MB).")
-            % {"size": len(content), "limit": limit, "mb": limit / 1_000_000},
-            details={"size": len(content), "limit": limit},
-        )
+    files.check_size(len(content))
     if not content:
         raise ArticleAttachmentInvalidError(_("The file is empty."), details={"name": name})
     clean = files.clean_name(name)

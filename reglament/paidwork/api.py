@@ -15,23 +15,12 @@ from decimal import Decimal
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from reglament.core.auth import AUTH_ERROR_RESPONSES, api_auth, request_user
-from reglament.core.errors import COMMON_ERROR_RESPONSES, ErrorOut
+from reglament.core.auth import api_auth, error_responses, request_user
 from reglament.paidwork import selectors, services
 from reglament.paidwork.models import Estimate
 from reglament.tickets.selectors import ticket_get
 
 router = Router(tags=["paid work"], auth=api_auth)
-
-
-def _errors(*statuses: int) -> dict[int, type[ErrorOut]]:
-    """401/403/404/422/500 on every operation, plus these."""
-    return {
-        **AUTH_ERROR_RESPONSES,
-        404: ErrorOut,
-        **{status: ErrorOut for status in statuses},
-        **COMMON_ERROR_RESPONSES,
-    }
 
 
 class EstimateIn(Schema):
@@ -99,7 +88,7 @@ def _out(estimate: Estimate) -> EstimateOut:
 
 @router.get(
     "/tickets/{number}/estimates",
-    response={200: EstimateListOut, **_errors()},
+    response={200: EstimateListOut, **error_responses()},
     summary="Estimates of paid work on a request",
 )
 def estimate_list(request: HttpRequest, number: str) -> EstimateListOut:
@@ -113,7 +102,7 @@ def estimate_list(request: HttpRequest, number: str) -> EstimateListOut:
 
 @router.post(
     "/tickets/{number}/estimates",
-    response={201: EstimateOut, **_errors(400, 409)},
+    response={201: EstimateOut, **error_responses(400, 409)},
     summary="Propose paid work (staff, R4.6)",
     description=(
         "The request moves to the regulation's paid-work status, whose pauses stop the "
@@ -140,7 +129,7 @@ def estimate_propose(request: HttpRequest, number: str, payload: EstimateIn) -> 
 
 @router.post(
     "/tickets/{number}/estimates/{estimate}/approve",
-    response={200: EstimateOut, **_errors(400, 409)},
+    response={200: EstimateOut, **error_responses(400, 409)},
     summary="Approve the cost (the customer, R4.6)",
     description=(
         "Work goes on: the request returns to work (under the paid-work clock if the "
@@ -157,7 +146,7 @@ def estimate_approve(request: HttpRequest, number: str, estimate: int) -> Estima
 
 @router.post(
     "/tickets/{number}/estimates/{estimate}/decline",
-    response={200: EstimateOut, **_errors(400, 409)},
+    response={200: EstimateOut, **error_responses(400, 409)},
     summary="Decline the cost (the customer, R4.6)",
     description=(
         "The regulation's `paid_work.on_decline` applies: back to consultation, or a status "
@@ -176,7 +165,7 @@ def estimate_decline(
 
 @router.post(
     "/tickets/{number}/estimates/{estimate}/withdraw",
-    response={200: EstimateOut, **_errors(400, 409)},
+    response={200: EstimateOut, **error_responses(400, 409)},
     summary="Withdraw an open estimate (staff)",
     description="The request returns to work; to change an offer, withdraw it and propose anew.",
 )

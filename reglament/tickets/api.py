@@ -16,7 +16,6 @@ import logging
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
@@ -25,8 +24,9 @@ from pydantic import field_validator
 
 from reglament.accounts.models import Organisation
 from reglament.accounts.selectors import person_find
-from reglament.core.auth import AUTH_ERROR_RESPONSES, api_auth, request_user
-from reglament.core.errors import COMMON_ERROR_RESPONSES, ErrorOut, InvalidInputError
+from reglament.core import files
+from reglament.core.auth import api_auth, error_responses, request_user
+from reglament.core.errors import InvalidInputError
 from reglament.core.files import file_response
 from reglament.core.schemas import Instant, IntervalOut, TextOut
 from reglament.domain.calendar import WorkingDays
@@ -37,7 +37,6 @@ from reglament.sla.models import Clock
 from reglament.sla.selectors import clock_rows, ticket_clocks
 from reglament.tickets import selectors, services
 from reglament.tickets.errors import (
-    AttachmentTooLargeError,
     TicketInvalidError,
     TicketNotFoundError,
 )
@@ -46,19 +45,6 @@ from reglament.tickets.models import Attachment, Channel, Comment, Ticket, Ticke
 logger = logging.getLogger(__name__)
 
 router = Router(tags=["requests"], auth=api_auth)
-
-
-def _errors(*statuses: int) -> dict[int, type[ErrorOut]]:
-    """Error responses of an operation on requests: always 401/403/404/422/500, plus these.
-
-    An operation that reads a JSON body adds 400 (`bad_request`: the body is not JSON).
-    """
-    return {
-        **AUTH_ERROR_RESPONSES,
-        404: ErrorOut,
-        **{status: ErrorOut for status in statuses},
-        **COMMON_ERROR_RESPONSES,
-    }
 
 
 # ------------------------------------------------------------------- schemas
@@ -310,7 +296,7 @@ class ClocksOut(Schema):
 # --------------------------------------------------------------- requests
 @router.post(
     "/tickets",
-    response={201: TicketOut, **_errors(400, 409)},
+    response={201: TicketOut, **error_responses(400, 409)},
     summary="File a request",
     description=(
         "Registers a request with its number and time (R3.4). A customer files for their "
@@ -350,7 +336,7 @@ def ticket_create(request: HttpRequest, payload: TicketIn) -> Status[TicketOut]:
 
 @router.get(
     "/tickets",
-    response={200: TicketListOut, **_errors()},
+    response={200: TicketListOut, **error_responses()},
     summary="Requests, most urgent first",
     description=(
         "The requests the caller may see, ordered by the next due instant (requests with "
@@ -383,7 +369,7 @@ def ticket_list(request: HttpRequest, query: Query[TicketQuery]) -> TicketListOu
 
 @router.get(
     "/tickets/{number}",
-    response={200: TicketOut, **_errors()},
+    response={200: TicketOut, **error_responses()},
     summary="One request",
 )
 def ticket_detail(request: HttpRequest, number: str) -> TicketOut:
@@ -392,7 +378,7 @@ def ticket_detail(request: HttpRequest, number: str) -> TicketOut:
 
 @router.patch(
     "/tickets/{number}",
-    response={200: TicketOut, **_errors(400, 409)},
+    response={200: TicketOut, **error_responses(400, 409)},
     summary="Change a request's facts (staff)",
     description=(
         "Only the fields sent change; the clocks are re-computed from the history. A "
@@ -420,7 +406,7 @@ def ticket_update(request: HttpRequest, number: str, payload: TicketPatchIn) -> 
 
 @router.post(
     "/tickets/{number}/transition",
-    response={200: TicketOut, **_errors(400, 409)},
+    response={200: TicketOut, **error_responses(400, 409)},
     summary="Change the status (staff)",
     description=(
         "Moves the request along the regulation's statuses (R3.5). 409 "
@@ -441,7 +427,7 @@ def ticket_transition(request: HttpRequest, number: str, payload: TransitionIn) 
 
 @router.post(
     "/tickets/{number}/close",
-    response={200: TicketOut, **_errors(400, 409)},
+    response={200: TicketOut, **error_responses(400, 409)},
     summary="Close one's own request (customers, R3.8)",
     description="The requester or their customer admin closes a request no longer needed.",
 )
@@ -457,7 +443,7 @@ def ticket_close(request: HttpRequest, number: str, payload: CloseIn | None = No
 
 @router.post(
     "/tickets/{number}/escalate",
-    response={200: TicketOut, **_errors(400, 409)},
+    response={200: TicketOut, **error_responses(400, 409)},
     summary="Move to another support line (staff, R3.6)",
     description="New targets for the line; the business time already consumed is kept.",
 )
@@ -474,7 +460,7 @@ def ticket_escalate(request: HttpRequest, number: str, payload: EscalateIn) -> T
 
 @router.post(
     "/tickets/{number}/milestones",
-    response={200: TicketOut, **_errors(400, 409)},
+    response={200: TicketOut, **error_responses(400, 409)},
     summary="Record a workflow step (staff, R1.6)",
     description="409 `milestone_invalid` when already recorded or the defect is not confirmed.",
 )
@@ -491,7 +477,7 @@ def ticket_milestone(request: HttpRequest, number: str, payload: MilestoneIn) ->
 
 @router.post(
     "/tickets/{number}/development",
-    response={200: TicketOut, **_errors(400, 409)},
+    response={200: TicketOut, **error_responses(400, 409)},
     summary="Development reference and promised fix date (staff, R1.6)",
 )
 def ticket_development(request: HttpRequest, number: str, payload: DevelopmentIn) -> TicketOut:
@@ -508,7 +494,7 @@ def ticket_development(request: HttpRequest, number: str, payload: DevelopmentIn
 
 @router.post(
     "/tickets/{number}/out-of-scope",
-    response={200: TicketOut, **_errors(400)},
+    response={200: TicketOut, **error_responses(400)},
     summary="Classify as out of scope, or clear it (staff, R1.7)",
 )
 def ticket_out_of_scope(request: HttpRequest, number: str, payload: OutOfScopeIn) -> TicketOut:
@@ -524,7 +510,7 @@ def ticket_out_of_scope(request: HttpRequest, number: str, payload: OutOfScopeIn
 
 @router.post(
     "/tickets/{number}/watchers",
-    response={200: WatchersOut, **_errors(400)},
+    response={200: WatchersOut, **error_responses(400)},
     summary="Add or remove a watcher",
     description=(
         "Anyone who sees the request may watch it themselves; staff and customer admins "
@@ -548,7 +534,7 @@ def ticket_watch(request: HttpRequest, number: str, payload: WatchIn) -> Watcher
 # ------------------------------------------------------------ conversation
 @router.get(
     "/tickets/{number}/comments",
-    response={200: list[CommentOut], **_errors()},
+    response={200: list[CommentOut], **error_responses()},
     summary="The conversation (customers see no internal notes)",
 )
 def comment_list(request: HttpRequest, number: str) -> list[CommentOut]:
@@ -561,7 +547,7 @@ def comment_list(request: HttpRequest, number: str) -> list[CommentOut]:
 
 @router.post(
     "/tickets/{number}/comments",
-    response={201: CommentOut, **_errors(400, 409)},
+    response={201: CommentOut, **error_responses(400, 409)},
     summary="Reply, or write an internal note (staff)",
     description=(
         "A customer's reply while the request waits for them resumes its clocks (R3.7). "
@@ -582,7 +568,7 @@ def comment_create(request: HttpRequest, number: str, payload: CommentIn) -> Sta
 
 @router.get(
     "/tickets/{number}/events",
-    response={200: list[EventOut], **_errors()},
+    response={200: list[EventOut], **error_responses()},
     summary="The history: who did what, when (customers see public events)",
 )
 def event_list(request: HttpRequest, number: str) -> list[EventOut]:
@@ -594,7 +580,7 @@ def event_list(request: HttpRequest, number: str) -> list[EventOut]:
 # ---------------------------------------------------------------- files
 @router.post(
     "/tickets/{number}/attachments",
-    response={201: AttachmentOut, **_errors(413)},
+    response={201: AttachmentOut, **error_responses(413)},
     summary="Attach a file (multipart)",
     description=(
         "`file` is the file; `public=false` attaches an internal file (staff only). 413 "
@@ -609,14 +595,8 @@ def attachment_create(
 ) -> Status[AttachmentOut]:
     uploader = request_user(request)
     ticket = selectors.ticket_get(user=uploader, number=number)
-    limit = settings.REGLAMENT_ATTACHMENT_MAX_BYTES
-    if file.size is not None and file.size > limit:
-        # Refused before reading it into memory; the service checks the bytes it gets too.
-        raise AttachmentTooLargeError(
-            _("The file is %(size)d bytes; the limit is %(limit)d bytes (%(mb).0f MB).")
-            % {"size": file.size, "limit": limit, "mb": limit / 1_000_000},
-            details={"size": file.size, "limit": limit},
-        )
+    if file.size is not None:  # refused before it is read into memory
+        files.check_size(file.size)
     attachment = services.attachment_add(
         ticket=ticket,
         uploader=uploader,
@@ -630,7 +610,7 @@ def attachment_create(
 
 @router.get(
     "/tickets/{number}/attachments",
-    response={200: list[AttachmentOut], **_errors()},
+    response={200: list[AttachmentOut], **error_responses()},
     summary="The request's files (customers see no internal files)",
 )
 def attachment_list(request: HttpRequest, number: str) -> list[AttachmentOut]:
@@ -644,7 +624,7 @@ def attachment_list(request: HttpRequest, number: str) -> list[AttachmentOut]:
 
 @router.get(
     "/tickets/{number}/attachments/{attachment_id}",
-    response=_errors(),
+    response=error_responses(),
     summary="Download a file",
     description=(
         "The file's bytes. PNG, JPEG, GIF and WebP images are shown inline; everything "
@@ -678,7 +658,7 @@ def attachment_download(request: HttpRequest, number: str, attachment_id: int) -
 # ------------------------------------------------------------------ clocks
 @router.get(
     "/tickets/{number}/clocks",
-    response={200: ClocksOut, **_errors()},
+    response={200: ClocksOut, **error_responses()},
     summary="Every SLA clock of the request, explained",
     description=(
         "Each metric of the regulation computed now from the request's history: its "

@@ -3,7 +3,6 @@
 from django.utils.translation import gettext_lazy as _
 
 from reglament.core.errors import (
-    AppError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
@@ -53,12 +52,6 @@ class MilestoneError(ConflictError):
 class TicketPermissionError(PermissionDeniedError):
     code = "ticket_permission_denied"
     default_message = _("You may not do this with this request.")
-
-
-class AttachmentTooLargeError(AppError):
-    code = "attachment_too_large"
-    status = 413
-    default_message = _("The file is too large.")
 
 
 class AttachmentInvalidError(InvalidInputError):

@@ -32,7 +32,6 @@ from reglament.regulations.models import Contract
 from reglament.regulations.selectors import contract_for_organisation
 from reglament.tickets.errors import (
     AttachmentInvalidError,
-    AttachmentTooLargeError,
     MilestoneError,
     NoContractError,
     ResolutionRequiredError,
@@ -1132,13 +1131,7 @@ def attachment_add(
             _("Only support staff attach internal files."),
             details={"action": "attach", "role": profile.role},
         )
-    limit = settings.REGLAMENT_ATTACHMENT_MAX_BYTES
-    if len(content) > limit:
-        raise AttachmentTooLargeError(
-            _("The file is %(size)d bytes; the limit is %(limit)d bytes (%(mb).0f MB).")
-            % {"size": len(content), "limit": limit, "mb": limit / 1_000_000},
-            details={"size": len(content), "limit": limit},
-        )
+    files.check_size(len(content))
     if not content:
         raise AttachmentInvalidError(_("The file is empty."), details={"name": name})
     if comment is not None and comment.ticket_id != ticket.pk:

@@ -17,8 +17,8 @@ from typing import Any, Literal
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
-from reglament.core.auth import AUTH_ERROR_RESPONSES, api_auth, request_user
-from reglament.core.errors import COMMON_ERROR_RESPONSES, ErrorOut
+from reglament.core.auth import AUTH_ERROR_RESPONSES, api_auth, error_responses, request_user
+from reglament.core.errors import COMMON_ERROR_RESPONSES
 from reglament.core.schemas import Instant
 from reglament.tickets.selectors import ticket_get
 from reglament.usage import selectors, services
@@ -28,15 +28,6 @@ from reglament.usage.models import Allowance, AllowanceUnit, TimeEntry
 router = Router(tags=["usage"], auth=api_auth)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _errors(*statuses: int) -> dict[int, type[ErrorOut]]:
-    return {
-        **AUTH_ERROR_RESPONSES,
-        404: ErrorOut,
-        **{status: ErrorOut for status in statuses},
-        **COMMON_ERROR_RESPONSES,
-    }
 
 
 # ------------------------------------------------------------------- schemas
@@ -192,7 +183,7 @@ class PeriodQuery(Schema):
 # --------------------------------------------------------------------- time
 @router.post(
     "/tickets/{number}/time",
-    response={201: TimeEntryOut, **_errors(400)},
+    response={201: TimeEntryOut, **error_responses(400)},
     summary="Record time on a request (staff)",
     description=(
         "Minutes of work, an activity, billable or not, and a note. Written with a "
@@ -218,7 +209,7 @@ def time_log(request: HttpRequest, number: str, payload: TimeIn) -> Status[TimeE
 
 @router.get(
     "/tickets/{number}/time",
-    response={200: TimeListOut, **_errors()},
+    response={200: TimeListOut, **error_responses()},
     summary="The time recorded on a request",
     description=(
         "Staff see every entry, voided ones and notes included; a customer admin the "
@@ -239,7 +230,7 @@ def time_list(request: HttpRequest, number: str) -> TimeListOut:
 
 @router.post(
     "/tickets/{number}/time/{entry_id}/void",
-    response={200: TimeEntryOut, **_errors(400, 409)},
+    response={200: TimeEntryOut, **error_responses(400, 409)},
     summary="Void a time entry (staff)",
     description=(
         "The entry stops counting and is kept with who voided it, when and why "
@@ -302,7 +293,7 @@ _DOWNLOAD = {
 
 @router.get(
     "/contracts/{contract_id}/usage",
-    response={200: UsageReportOut, **_errors(409)},
+    response={200: UsageReportOut, **error_responses(409)},
     summary="A contract's usage in a month, per request, for invoicing",
     description=(
         "Per request: number, subject, raw and billable minutes, counted units (hours "
@@ -322,7 +313,7 @@ def usage_report(
 
 @router.get(
     "/contracts/{contract_id}/usage.csv",
-    response=_errors(409),
+    response=error_responses(409),
     summary="A contract's usage in a month as CSV",
     openapi_extra={
         "responses": {200: {"description": "CSV", "content": {"text/csv": {"schema": {}}}}}
@@ -355,7 +346,7 @@ def _report(
 # ---------------------------------------------------------------- allowance
 @router.get(
     "/contracts/{contract_id}/allowance",
-    response={200: AllowanceOut, **_errors(409)},
+    response={200: AllowanceOut, **error_responses(409)},
     summary="The prepaid allowance of a contract and its balance",
 )
 def allowance_show(
@@ -373,7 +364,7 @@ def allowance_show(
 
 @router.put(
     "/contracts/{contract_id}/allowance",
-    response={200: AllowanceOut, **_errors(400, 409)},
+    response={200: AllowanceOut, **error_responses(400, 409)},
     summary="Set the prepaid allowance from a period on (staff)",
     description=(
         "Adds a row to the allowance history: from `valid_from` on, `amount` hours or "

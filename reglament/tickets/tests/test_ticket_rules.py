@@ -18,13 +18,13 @@ from pytest_django.fixtures import Settings
 
 from reglament.accounts.models import Membership
 from reglament.accounts.tests.factories import PersonFactory
+from reglament.core.files import FileTooLargeError
 from reglament.sla import services as services_sla
 from reglament.sla.models import Clock
 from reglament.sla.selectors import ticket_clocks
 from reglament.sla.services import sla_sweep
 from reglament.tickets import services
 from reglament.tickets.errors import (
-    AttachmentTooLargeError,
     NoContractError,
     TicketClosedError,
     TicketInvalidError,
@@ -514,7 +514,7 @@ def test_attachments_have_a_size_limit_are_stored_by_digest_and_get_safe_names(
         actor=d.requester, subject="Логи", now=at("2025-03-03T12:00:00+03:00")
     )
     # one byte over the limit is refused with 413, nothing stored
-    with pytest.raises(AttachmentTooLargeError) as error:
+    with pytest.raises(FileTooLargeError) as error:
         services.attachment_add(
             ticket=ticket,
             uploader=d.requester,
