@@ -139,6 +139,7 @@ class AccountEvent(EventModel):
         PERSON_CREATED = "person_created", _("person created")
         TOKEN_CREATED = "token_created", _("API token created")
         TOKEN_REVOKED = "token_revoked", _("API token revoked")
+        LANGUAGE_CHANGED = "language_changed", _("language changed")
 
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     organisation = models.ForeignKey(

@@ -130,15 +130,7 @@ def person_create(
         raise PersonInvalidError(
             _("Only agents have a support line."), details={"field": "line", "value": line}
         )
-    if language not in dict(settings.LANGUAGES):
-        raise PersonInvalidError(
-            _("“%(language)s” is not a language Reglament speaks.") % {"language": language},
-            details={
-                "field": "language",
-                "value": language,
-                "known": list(dict(settings.LANGUAGES)),
-            },
-        )
+    _check_language(language)
     if User.objects.filter(username=username).exists():
         raise PersonExistsError(details={"field": "username", "value": username})
     user = User(
@@ -163,6 +155,42 @@ def person_create(
         data={"username": username, "role": role, "line": line},
     ).save()
     return user
+
+
+def _check_language(language: str) -> None:
+    if language not in dict(settings.LANGUAGES):
+        raise PersonInvalidError(
+            _("“%(language)s” is not a language Reglament speaks.") % {"language": language},
+            details={
+                "field": "language",
+                "value": language,
+                "known": list(dict(settings.LANGUAGES)),
+            },
+        )
+
+
+def person_set_language(*, user: User, language: str) -> bool:
+    """Make `language` the person's own: their pages after signing in and their mail.
+
+    Returns whether anything changed (False also for a user without a membership,
+    such as a bare superuser, whose choice lives only in the language cookie).
+    """
+    _check_language(language)
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().filter(user_id=user.pk).first()
+        if membership is None or membership.language == language:
+            return False
+        before = membership.language
+        membership.language = language
+        membership.save(update_fields=["language", "updated_at"])
+        AccountEvent(
+            kind=AccountEvent.Kind.LANGUAGE_CHANGED,
+            organisation_id=membership.organisation_id,
+            person=user,
+            actor=user,
+            data={"from": before, "to": language},
+        ).save()
+    return True
 
 
 # ---------------------------------------------------------------- API tokens

@@ -15,9 +15,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
+from django.views.i18n import set_language
 
 from reglament.accounts.errors import SignInInvalidError, SignInLockedError
 from reglament.accounts.forms import LocalisedPasswordResetForm, SignInForm
+from reglament.accounts.services import person_set_language
 from reglament.accounts.services import sign_in as sign_in_service
 
 
@@ -58,6 +60,16 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     end_session(request)
     messages.info(request, _("You have signed out."))
     return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+@require_POST
+def language(request: HttpRequest) -> HttpResponse:
+    """Switch the pages' language (a cookie, as Django's set_language does) and, for a
+    signed-in person, make it the language of their mail too."""
+    chosen = request.POST.get("language", "")
+    if request.user.is_authenticated and chosen in dict(settings.LANGUAGES):
+        person_set_language(user=request.user, language=chosen)
+    return set_language(request)
 
 
 class PasswordResetView(auth_views.PasswordResetView):
