@@ -25,6 +25,8 @@ In each database, after ``migrate``:
    due in the hour after NOW, when no other timer does;
 3. the agent queue: ``ticket_queue(line=…)`` and ``ticket_list`` for the line's
    agent, many times a line, with the query plans;
+   then the agent workspace's queue page (``GET /work/``, the whole view through
+   Django's middleware, as each line's agent sees it by default), with its query count;
 4. sweeper ticks at NOW (nothing due), then one sweep at NOW + 1 h, which must
    record exactly the batch's breaches;
 5. ``ticket_create`` in-process, for the service's own cost; then
@@ -831,6 +833,61 @@ def bench_queue(desk: Desk, calls: int, result: Result) -> None:
         )
 
 
+def bench_queue_page(desk: Desk, calls: int, result: Result) -> None:
+    """The queue page an agent opens (reglament.workspace): the view, its template and
+    middleware, with the line's open requests; the query count must not depend on them."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from reglament.tickets.models import Ticket
+
+    worst: list[float] = []
+    for line in LINE_WEIGHTS:
+        client = Client(HTTP_HOST="127.0.0.1", HTTP_ACCEPT_LANGUAGE="en")
+        client.force_login(desk.agents[line])
+
+        def page(client: Client = client) -> object:
+            response = client.get("/work/")
+            if response.status_code != 200:
+                raise RuntimeError(f"GET /work/ answered {response.status_code}")
+            return response
+
+        open_count = Ticket.objects.filter(is_open=True, line=line).count()
+        progress(f"queue page, line {line} ({open_count:,} open): {calls} renders")
+        spent = timings_ms(page, calls)
+        with CaptureQueriesContext(connection) as queries:
+            response = page()
+        rows = response.content.count(b'class="queue__row ')  # type: ignore[attr-defined]
+        result.add(
+            Figure(
+                f"queue_page.line{line}",
+                f"GET /work/ (queue page), line {line} ({open_count:,} open): p50 / p99",
+                percentile(spent, 0.5),
+                "ms",
+                note=f"p99 {percentile(spent, 0.99):.1f} ms, "
+                f"{len(queries.captured_queries)} queries, {rows} rows",
+            )
+        )
+        result.check(
+            f"the queue page of line {line} shows 50 rows with a bounded query count",
+            rows == 50 and len(queries.captured_queries) <= 15,
+            f"{rows} rows, {len(queries.captured_queries)} queries",
+        )
+        if percentile(spent, 0.99) >= percentile(worst or [0.0], 0.99):
+            worst = spent
+    result.add(
+        Figure(
+            "queue_page.p99",
+            "GET /work/ (queue page, 50 rows), worst line: p99",
+            percentile(worst, 0.99),
+            "ms",
+            goal=200,
+            note=f"{calls} renders a line after {WARM_UP_CALLS} warm-up renders",
+        )
+    )
+
+
 def scans_whole(plan: str, table: str) -> bool:
     """Whether a query plan reads all of `table` (or all of one of its indexes)."""
     steps = [line.strip().removeprefix("->").strip() for line in plan.splitlines()]
@@ -1287,6 +1344,7 @@ def _run_on_database(args: argparse.Namespace, workdir: Path, result: Result) ->
     breach_batch(desk, args.breaches, args.seed, result)
     analyze()
     bench_queue(desk, args.queue_calls, result)
+    bench_queue_page(desk, args.queue_calls, result)
     bench_sweeper(args.idle_ticks, args.breaches, result, args.profile)
     bench_direct_create(desk, args.direct_creates, result, args.profile)
     bench_http(desk, args.requests, workdir, result)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("reglament.accounts.urls")),
     path("", include("reglament.core.urls")),
     path("", include("reglament.tickets.urls")),
+    path("work/", include("reglament.workspace.urls")),
 ]
 
 # Unknown /api/ paths answer in the API's error shape, everything else in HTML.

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "reglament.usage",
     "reglament.paidwork",
     "reglament.knowledge",
+    "reglament.workspace",
 ]
 
 MIDDLEWARE = [
@@ -226,3 +227,4 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env_str("REGLAMENT_LOG_LEVEL", "INFO")},
 }
+

@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 
 from reglament.accounts.selectors import person_profile
 from reglament.domain.regulation import Regulation, Service, Text
+from reglament.domain.regulation.loader import APPROVERS
+from reglament.domain.regulation.model import PaidWork
 from reglament.paidwork.errors import (
     EstimateNotFoundError,
     ServiceNotIncludedError,
@@ -145,6 +147,17 @@ def estimate_get(*, user: User, ticket: Ticket, number: int) -> Estimate:
     )
 
 
+def paid_work_of(ticket: Ticket, regulation: Regulation) -> PaidWork | None:
+    """The contract tariff's `paid_work`, if the regulation gives the tariff one."""
+    return regulation.tariff(ticket.contract.tariff.code).paid_work
+
+
+def estimate_approvers(ticket: Ticket, regulation: Regulation) -> tuple[str, ...]:
+    """R4.6: who may approve the request's estimates (the tariff's `paid_work.approved_by`)."""
+    paid = paid_work_of(ticket, regulation)
+    return paid.approved_by if paid is not None else APPROVERS
+
+
 def may_approve(user: User, ticket: Ticket, approved_by: tuple[str, ...]) -> bool:
     """R4.6: the regulation's approvers — the request's requester, the organisation's
     customer admin (a partner's admin for its clients, R2.1)."""
@@ -158,3 +171,37 @@ def may_approve(user: User, ticket: Ticket, approved_by: tuple[str, ...]) -> boo
         and profile.role == "customer_admin"
         and profile.organisation.pk in (ticket.organisation_id, ticket.organisation.partner_id)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class EstimateView:
+    """An estimate as the request's customer reads it: its state today, and whether
+    the reader may approve or decline it (R4.6)."""
+
+    estimate: Estimate
+    state: str
+    state_label: str
+    may_decide: bool
+
+
+def estimate_views(
+    *, user: User, ticket: Ticket, now: datetime | None = None
+) -> list[EstimateView]:
+    """Every estimate of a request the caller may see, newest first (one query)."""
+    regulation = ticket.version.parsed()
+    approvers = estimate_approvers(ticket, regulation)
+    today = today_for(ticket, now)
+    estimates = estimate_list(user=user, ticket=ticket)
+    deciding = bool(estimates) and may_approve(user, ticket, approvers)
+    views = []
+    for estimate in reversed(estimates):
+        state = estimate.state_on(today)
+        views.append(
+            EstimateView(
+                estimate=estimate,
+                state=state,
+                state_label=str(Estimate.State(state).label),
+                may_decide=deciding and state == Estimate.State.PROPOSED,
+            )
+        )
+    return views

@@ -27,7 +27,6 @@ from django.utils.translation import gettext as _
 
 from reglament.accounts.selectors import person_profile
 from reglament.domain.regulation import Regulation
-from reglament.domain.regulation.loader import APPROVERS
 from reglament.domain.regulation.model import OnDecline, PaidWork, Status
 from reglament.paidwork.errors import (
     EstimateInvalidError,
@@ -37,7 +36,13 @@ from reglament.paidwork.errors import (
 )
 from reglament.paidwork.models import Estimate, estimate_total
 from reglament.paidwork.notifications import EXPIRED_NOTICE
-from reglament.paidwork.selectors import may_approve, service_coverage, today_for
+from reglament.paidwork.selectors import (
+    estimate_approvers,
+    may_approve,
+    paid_work_of,
+    service_coverage,
+    today_for,
+)
 from reglament.tickets.models import Ticket, TicketEvent
 
 # The request's own life is the tickets app's: the same lock, event and transition
@@ -86,11 +91,6 @@ def _decimal(field: str, value: Decimal | int | str) -> Decimal:
     return number
 
 
-def paid_work_of(ticket: Ticket, regulation: Regulation) -> PaidWork | None:
-    """The contract tariff's `paid_work`, if the regulation gives the tariff one."""
-    return regulation.tariff(ticket.contract.tariff.code).paid_work
-
-
 def _waiting_status(ticket: Ticket, regulation: Regulation) -> str:
     """Where the request waits for approval: its tariff's `paid_work.status`, else (a
     service the tariff excludes, on a tariff without paid_work) the regulation's
@@ -99,11 +99,6 @@ def _waiting_status(ticket: Ticket, regulation: Regulation) -> str:
     if own is not None:
         return own.status
     return next((t.paid_work.status for t in regulation.tariffs if t.paid_work), "")
-
-
-def _approvers(ticket: Ticket, regulation: Regulation) -> tuple[str, ...]:
-    paid = paid_work_of(ticket, regulation)
-    return paid.approved_by if paid is not None else APPROVERS
 
 
 def _resume_status(regulation: Regulation, before: str, waiting: str) -> Status | None:
@@ -407,7 +402,7 @@ def _decide(
 def _require_approver(actor: User, ticket: Ticket, regulation: Regulation, action: str) -> None:
     profile = person_profile(actor)
     _require_access(profile, ticket)
-    approvers = _approvers(ticket, regulation)
+    approvers = estimate_approvers(ticket, regulation)
     if not may_approve(actor, ticket, approvers):
         who = {
             "requester": _("the request's requester"),

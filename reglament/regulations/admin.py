@@ -1,19 +1,44 @@
-"""Read-only admin of regulations, their versions, tariffs, contracts and events.
+"""Admin of regulations, their versions, tariffs, contracts and events.
 
-Versions are history and never change. Contracts are written by
-reglament.regulations.services (overlap, tariff and service-manager checks,
-and an event in the same transaction), so here they are shown, filtered and
-searched, not edited.
+Versions are history and never change: a new one comes from "Upload a
+regulation file", which calls the same loading service as `reglament
+regulation load` (every problem listed with its line, nothing stored on any
+problem). A version's page lists the contracts on it and links to a preview of
+its calendars' next 14 days. Contracts are created and changed through
+reglament.regulations.services (overlap, tariff and service-manager checks, an
+event in the same transaction); their refusals show next to the field.
 """
 
-from django.contrib import admin
-from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.utils.html import format_html
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, cast
+
+import holidays as holidays_lib
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, ForeignKey, QuerySet
+from django.forms import ModelChoiceField
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from reglament.core.admin import ReadOnlyAdminMixin
+from reglament.accounts.models import Membership, Organisation
+from reglament.core.admin import ReadOnlyAdminMixin, ServiceAdminMixin, ServiceModelForm
+from reglament.core.errors import AppError
+from reglament.domain.calendar import WorkCalendar
+from reglament.domain.regulation import Regulation as ParsedRegulation
+from reglament.regulations.errors import ContractOverlapError, RegulationInvalidError
 from reglament.regulations.models import (
     Contract,
     Regulation,
@@ -21,6 +46,10 @@ from reglament.regulations.models import (
     RegulationVersion,
     Tariff,
 )
+from reglament.regulations.services import contract_create, contract_update, regulation_load
+
+UPLOAD_MAX_BYTES = 2 * 1024 * 1024
+PREVIEW_DAYS = 14
 
 
 class VersionInline(ReadOnlyAdminMixin, admin.TabularInline[RegulationVersion, Regulation]):
@@ -47,9 +76,122 @@ class TariffInline(ReadOnlyAdminMixin, admin.TabularInline[Tariff, RegulationVer
     can_delete = False
 
 
+# ------------------------------------------------------------------- upload
+class RegulationUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Regulation file"),
+        help_text=_("A YAML file in Reglament's regulation format, at most 2 MB."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".yaml,.yml,text/yaml"}),
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than 2 MB."))
+        return upload
+
+
+# --------------------------------------------------------- calendar preview
+@dataclass(frozen=True, slots=True)
+class CalendarDay:
+    """One date of a calendar preview: open or not, why, and its open intervals."""
+
+    day: date
+    working: bool
+    kind: str
+    name: str  # the holiday's name, when the day is one
+    hours: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarPreview:
+    id: str
+    description: str
+    days: list[CalendarDay]
+
+
+def calendar_preview(
+    regulation: ParsedRegulation, *, start: date, days: int = PREVIEW_DAYS
+) -> list[CalendarPreview]:
+    """Each calendar of the regulation over `days` dates from `start`: its open hours and why."""
+    result = []
+    for calendar_id, calendar in regulation.calendars.items():
+        spec = regulation.calendar_specs.get(calendar_id)
+        code = spec.holidays if spec is not None else None
+        result.append(
+            CalendarPreview(
+                id=calendar_id,
+                description=_describe(calendar, code),
+                days=[
+                    _calendar_day(calendar, code, start + timedelta(days=n)) for n in range(days)
+                ],
+            )
+        )
+    return result
+
+
+def _describe(calendar: WorkCalendar, holidays_code: str | None) -> str:
+    if calendar.schedule.always:
+        return gettext("Around the clock, %(zone)s") % {"zone": calendar.timezone.key}
+    text = gettext("%(schedule)s, %(zone)s") % {
+        "schedule": str(calendar.schedule),
+        "zone": calendar.timezone.key,
+    }
+    if holidays_code:
+        text += "; " + gettext("holidays: %(code)s") % {"code": holidays_code}
+    return text
+
+
+def _holiday_names(code: str, year: int) -> dict[date, str]:
+    """Holiday names from the `holidays` package, in the active language when it has it."""
+    country, _sep, subdivision = code.upper().partition("-")
+    lang = "en_US" if (get_language() or "ru").startswith("en") else "ru"
+    try:
+        names = holidays_lib.country_holidays(
+            country, subdiv=subdivision or None, years=year, language=lang
+        )
+    except (NotImplementedError, KeyError):
+        return {}
+    return dict(names.items())
+
+
+def _calendar_day(calendar: WorkCalendar, holidays_code: str | None, day: date) -> CalendarDay:
+    hours = tuple(str(span) for span in calendar.hours_on(day))
+    working = bool(hours)
+    name = ""
+    if day in {override.day for override in calendar.overrides}:
+        kind = gettext("Changed by the regulation")
+    elif calendar.schedule.always:
+        kind = gettext("Open around the clock")
+    else:
+        facts = calendar.holidays.year(day.year) if calendar.holidays is not None else None
+        if facts is not None and day in facts.working:
+            weekend = {5: gettext("Working Saturday"), 6: gettext("Working Sunday")}
+            kind = weekend.get(day.weekday(), gettext("Working day"))
+        elif facts is not None and day in facts.days_off:
+            kind = gettext("Holiday or transferred day off")
+            name = _holiday_names(holidays_code, day.year).get(day, "") if holidays_code else ""
+        elif working:
+            kind = gettext("Working day")
+        else:
+            kind = gettext("Weekend")
+        if working and facts is not None and calendar.shortened_pre_holiday:
+            if day in facts.pre_holiday:
+                kind += " · " + gettext("shortened pre-holiday day")
+    return CalendarDay(day=day, working=working, kind=kind, name=name, hours=hours)
+
+
+# ------------------------------------------------------------------ versions
 @admin.register(RegulationVersion)
 class RegulationVersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[RegulationVersion]):
-    list_display = ("regulation", "number", "title_ru", "source_name", "loaded_at", "loaded_by")
+    list_display = (
+        "regulation",
+        "number",
+        "title_ru",
+        "loaded_at",
+        "loaded_by",
+        "contract_count",
+    )
     list_filter = ("regulation",)
     search_fields = ("regulation__id", "title_ru", "title_en", "digest")
     date_hierarchy = "loaded_at"
@@ -62,21 +204,187 @@ class RegulationVersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[RegulationVers
         "digest",
         "loaded_at",
         "loaded_by",
+        "calendars_link",
+        "contracts_using",
         "file_text",
     )
     readonly_fields = fields
     inlines = (TariffInline,)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[RegulationVersion]:
-        return super().get_queryset(request).select_related("loaded_by")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("loaded_by")
+            .annotate(contracts=Count("tariffs__contracts"))
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        own = [
+            path(
+                "upload/",
+                self.admin_site.admin_view(self.upload_view),
+                name="regulations_regulationversion_upload",
+            ),
+            path(
+                "<int:pk>/calendars/",
+                self.admin_site.admin_view(self.calendars_view),
+                name="regulations_regulationversion_calendars",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def has_upload_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("regulations.add_regulationversion")
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        context = {**(extra_context or {}), "may_upload": self.has_upload_permission(request)}
+        return super().changelist_view(request, extra_context=context)
+
+    @admin.display(description=_("contracts"), ordering="contracts")
+    def contract_count(self, version: RegulationVersion) -> int:
+        return getattr(version, "contracts", 0)
 
     @admin.display(description=_("file text"))
     def file_text(self, version: RegulationVersion) -> SafeString:
-        # Escaped by format_html; <pre> keeps the file's lines and indentation.
+        # Escaped by format_html; <pre> keeps the file's lines and indentation. Folded,
+        # so the contracts and tariffs are not below hundreds of lines.
+        lines = version.text.count("\n") + 1
         return format_html(
-            '<pre style="white-space: pre; overflow-x: auto; max-height: 40em">{}</pre>',
+            '<details><summary>{}</summary><pre class="regulation-text">{}</pre></details>',
+            ngettext("Show the file (%(count)d line)", "Show the file (%(count)d lines)", lines)
+            % {"count": lines},
             version.text,
         )
+
+    @admin.display(description=_("calendars"))
+    def calendars_link(self, version: RegulationVersion) -> SafeString:
+        url = reverse("admin:regulations_regulationversion_calendars", args=[version.pk])
+        return format_html(
+            '<a href="{}">{}</a>',
+            url,
+            gettext("Show the next 14 days' open hours of each calendar"),
+        )
+
+    @admin.display(description=_("contracts on this version"))
+    def contracts_using(self, version: RegulationVersion) -> SafeString:
+        contracts = list(
+            Contract.objects.filter(tariff__version=version)
+            .select_related("organisation", "tariff", "service_manager")
+            .order_by("organisation__name", "valid_from")
+        )
+        if not contracts:
+            return format_html("<span>{}</span>", gettext("No contract is on this version."))
+        rows = format_html_join(
+            "",
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    reverse("admin:regulations_contract_change", args=[contract.pk]),
+                    contract.organisation.name,
+                    contract.tariff.code,
+                    date_format(contract.valid_from, "SHORT_DATE_FORMAT"),
+                    date_format(contract.valid_to, "SHORT_DATE_FORMAT")
+                    if contract.valid_to
+                    else gettext("open-ended"),
+                    contract.service_manager.get_username() if contract.service_manager else "—",
+                )
+                for contract in contracts
+            ),
+        )
+        return format_html(
+            '<table id="contracts-on-version"><thead><tr><th scope="col">{}</th>'
+            '<th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th>'
+            '<th scope="col">{}</th></tr></thead><tbody>{}</tbody></table>',
+            gettext("Organisation"),
+            gettext("Tariff"),
+            gettext("Valid from"),
+            gettext("Valid to"),
+            gettext("Service manager"),
+            rows,
+        )
+
+    # ------------------------------------------------------------ own pages
+    def upload_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_upload_permission(request):
+            raise PermissionDenied
+        form = RegulationUploadForm(request.POST or None, request.FILES or None)
+        problems: list[str] = []
+        status = 200
+        if request.method == "POST":
+            if form.is_valid():
+                upload = form.cleaned_data["file"]
+                try:
+                    version, created = regulation_load(
+                        data=upload.read(), name=upload.name, actor=cast(User, request.user)
+                    )
+                except RegulationInvalidError as invalid:
+                    problems = [str(problem) for problem in invalid.problems]
+                    form.add_error("file", str(invalid.message))
+                else:
+                    if created:
+                        messages.success(
+                            request,
+                            gettext("Loaded %(regulation)s version %(number)d.")
+                            % {"regulation": version.regulation_id, "number": version.number},
+                        )
+                    else:
+                        messages.info(
+                            request,
+                            gettext(
+                                "This file is already stored as %(regulation)s version "
+                                "%(number)d; nothing changed."
+                            )
+                            % {"regulation": version.regulation_id, "number": version.number},
+                        )
+                    return HttpResponseRedirect(
+                        reverse("admin:regulations_regulationversion_change", args=[version.pk])
+                    )
+            status = 422
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("Upload a regulation file"),
+            "form": form,
+            "problems": problems,
+        }
+        return TemplateResponse(
+            request, "admin/regulations/regulationversion/upload.html", context, status=status
+        )
+
+    def calendars_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        version = get_object_or_404(RegulationVersion, pk=pk)
+        if not self.has_view_permission(request, version):
+            raise PermissionDenied
+        regulation = version.parsed()
+        zone = regulation.calendars[regulation.default_calendar].timezone
+        form = CalendarStartForm(request.GET or None)
+        start = timezone.now().astimezone(zone).date()
+        if form.is_valid() and form.cleaned_data["start"]:
+            start = form.cleaned_data["start"]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("Open hours of %(version)s") % {"version": version},
+            "version": version,
+            "form": form,
+            "start": start,
+            "calendars": calendar_preview(regulation, start=start),
+        }
+        return TemplateResponse(
+            request, "admin/regulations/regulationversion/calendars.html", context
+        )
+
+
+class CalendarStartForm(forms.Form):
+    start = forms.DateField(
+        label=_("First day"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
+    )
 
 
 @admin.register(Tariff)
@@ -95,8 +403,77 @@ class EventInline(ReadOnlyAdminMixin, admin.TabularInline[RegulationEvent, Contr
     can_delete = False
 
 
+# ----------------------------------------------------------------- contracts
+class _ContractForm(ServiceModelForm):
+    """Checks only the shape of the input; contract_create / contract_update decide the rest."""
+
+    tariff = forms.SlugField(
+        label=_("Tariff"),
+        max_length=64,
+        help_text=_("The tariff's id in the regulation version, e.g. standard."),
+    )
+
+    class Meta:
+        model = Contract
+        fields = ("organisation", "valid_from", "valid_to", "attributes", "service_manager")
+
+    def clean_attributes(self) -> dict[str, Any]:
+        value = self.cleaned_data.get("attributes")
+        if value in (None, ""):
+            return {}
+        if not isinstance(value, dict):
+            raise forms.ValidationError(
+                _('Write the attributes as a JSON object, e.g. {"cash_registers": 60}.')
+            )
+        return value
+
+    def field_of(self, error: AppError) -> str | None:
+        if isinstance(error, ContractOverlapError):  # it is about the dates
+            return "valid_from"
+        return super().field_of(error)
+
+
+class ContractAddForm(_ContractForm):
+    version = forms.ModelChoiceField(
+        label=_("Regulation version"),
+        queryset=RegulationVersion.objects.defer("text").order_by("regulation_id", "-number"),
+    )
+
+    field_order = ("organisation", "version", "tariff")
+
+    def write(self, data: dict[str, Any]) -> Contract:
+        return contract_create(
+            organisation=data["organisation"],
+            version=data["version"],
+            tariff=data["tariff"],
+            valid_from=data["valid_from"],
+            valid_to=data["valid_to"],
+            attributes=data["attributes"],
+            service_manager=data["service_manager"],
+            actor=self.actor,
+        )
+
+
+class ContractChangeForm(_ContractForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None and not self.is_bound:
+            self.initial["tariff"] = self.instance.tariff.code
+
+    def write(self, data: dict[str, Any]) -> Contract:
+        return contract_update(
+            contract=self.instance,
+            tariff=data["tariff"],
+            valid_from=data["valid_from"],
+            valid_to=data["valid_to"],
+            attributes=data["attributes"],
+            service_manager=data["service_manager"],
+            actor=self.actor,
+        )
+
+
 @admin.register(Contract)
-class ContractAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Contract]):
+class ContractAdmin(ServiceAdminMixin, admin.ModelAdmin[Contract]):
     list_display = (
         "organisation",
         "regulation",
@@ -117,8 +494,19 @@ class ContractAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Contract]):
     search_fields = ("organisation__name", "tariff__code", "service_manager__username")
     date_hierarchy = "valid_from"
     list_select_related = ("organisation", "tariff__version", "service_manager")
-    fields = (
+    inlines = (EventInline,)
+    add_fields = (
         "organisation",
+        "version",
+        "tariff",
+        "valid_from",
+        "valid_to",
+        "attributes",
+        "service_manager",
+    )
+    change_fields = (
+        "organisation",
+        "version_link",
         "tariff",
         "valid_from",
         "valid_to",
@@ -127,8 +515,42 @@ class ContractAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Contract]):
         "created_at",
         "updated_at",
     )
-    readonly_fields = fields
-    inlines = (EventInline,)
+
+    def get_fields(self, request: HttpRequest, obj: Contract | None = None) -> Any:
+        return self.change_fields if obj is not None else self.add_fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Contract | None = None) -> Any:
+        if obj is None:
+            return ()
+        return ("organisation", "version_link", "created_at", "updated_at")
+
+    def get_form(
+        self, request: HttpRequest, obj: Contract | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        kwargs["form"] = ContractChangeForm if obj is not None else ContractAddForm
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # A service manager is a person with that role: added under Memberships, not here.
+        manager = form.base_fields["service_manager"].widget
+        for name in ("can_add_related", "can_change_related", "can_delete_related"):
+            setattr(manager, name, False)
+        return form
+
+    def get_inlines(self, request: HttpRequest, obj: Contract | None = None) -> Any:
+        return self.inlines if obj is not None else ()
+
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField | None:
+        if db_field.name == "service_manager":
+            kwargs["queryset"] = User.objects.filter(
+                membership__role=Membership.Role.SERVICE_MANAGER
+            ).order_by("username")
+        elif db_field.name == "organisation":
+            kwargs["queryset"] = Organisation.objects.exclude(kind=Organisation.Kind.VENDOR)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Contract | None = None) -> bool:
+        return False  # requests refer to contracts; a contract ends by its valid-to date
 
     @admin.display(description=_("regulation"), ordering="tariff__version__regulation")
     def regulation(self, contract: Contract) -> str:
@@ -137,6 +559,12 @@ class ContractAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Contract]):
     @admin.display(description=_("version"), ordering="tariff__version__number")
     def version_number(self, contract: Contract) -> int:
         return contract.version.number
+
+    @admin.display(description=_("regulation version"))
+    def version_link(self, contract: Contract) -> SafeString:
+        version = contract.version
+        url = reverse("admin:regulations_regulationversion_change", args=[version.pk])
+        return format_html('<a href="{}">{}</a>', url, str(version))
 
     @admin.display(description=_("tariff"), ordering="tariff__code")
     def tariff_code(self, contract: Contract) -> str:

@@ -199,6 +199,7 @@ class RegulationEvent(EventModel):
         VERSION_LOADED = "version_loaded", _("version loaded")
         CONTRACT_CREATED = "contract_created", _("contract created")
         CONTRACT_MOVED = "contract_moved", _("contract moved to another version")
+        CONTRACT_UPDATED = "contract_updated", _("contract terms changed")
 
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     regulation = models.ForeignKey(

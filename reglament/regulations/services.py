@@ -225,6 +225,92 @@ def contract_move_to_version(
     return contract
 
 
+@transaction.atomic
+def contract_update(
+    *,
+    contract: Contract,
+    tariff: str,
+    valid_from: date,
+    valid_to: date | None = None,
+    attributes: Mapping[str, Any] | None = None,
+    service_manager: User | None = None,
+    actor: User | None = None,
+) -> Contract:
+    """Change a contract's terms: tariff (within its version), dates, attributes, manager.
+
+    The same checks as contract_create: the tariff exists in the contract's
+    version, the dates are in order and do not overlap another contract of the
+    organisation under the regulation, a service manager is a service manager
+    and the tariff includes one. Moving to another version is
+    contract_move_to_version. Records the old and new terms in an event.
+    """
+    _dates_check(valid_from=valid_from, valid_to=valid_to)
+    checked_attributes = _attributes_check(attributes or {})
+    contract = (
+        Contract.objects.select_for_update()
+        .select_related("organisation", "tariff__version", "service_manager")
+        .get(pk=contract.pk)
+    )
+    version = contract.tariff.version
+    tariff_row = tariff_get(version=version, code=tariff)
+    _service_manager_check(tariff=tariff_row, service_manager=service_manager)
+    Organisation.objects.select_for_update().filter(pk=contract.organisation_id).get()
+    _overlap_check(
+        organisation=contract.organisation,
+        regulation_id=version.regulation_id,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        besides=contract,
+    )
+    before = _terms(contract)
+    contract.tariff = tariff_row
+    contract.valid_from = valid_from
+    contract.valid_to = valid_to
+    contract.attributes = checked_attributes
+    contract.service_manager = service_manager
+    after = _terms(contract)
+    if after == before:
+        return contract
+    contract.save(
+        update_fields=[
+            "tariff",
+            "valid_from",
+            "valid_to",
+            "attributes",
+            "service_manager",
+            "updated_at",
+        ]
+    )
+    RegulationEvent(
+        kind=RegulationEvent.Kind.CONTRACT_UPDATED,
+        regulation_id=version.regulation_id,
+        version=version,
+        contract=contract,
+        actor=actor,
+        data={
+            "organisation": contract.organisation.name,
+            "changed": {
+                name: {"old": before[name], "new": after[name]}
+                for name in after
+                if after[name] != before[name]
+            },
+        },
+    ).save()
+    return contract
+
+
+def _terms(contract: Contract) -> dict[str, Any]:
+    return {
+        "tariff": contract.tariff.code,
+        "valid_from": contract.valid_from.isoformat(),
+        "valid_to": contract.valid_to.isoformat() if contract.valid_to else None,
+        "attributes": dict(contract.attributes),
+        "service_manager": (
+            contract.service_manager.get_username() if contract.service_manager else None
+        ),
+    }
+
+
 def _dates_check(*, valid_from: date, valid_to: date | None) -> None:
     for field, value in (("valid_from", valid_from), ("valid_to", valid_to)):
         # A datetime is a date too; a contract's days must not depend on a time zone.
@@ -317,11 +403,18 @@ def _service_manager_check(*, tariff: Tariff, service_manager: User | None) -> N
 
 
 def _overlap_check(
-    *, organisation: Organisation, regulation_id: str, valid_from: date, valid_to: date | None
+    *,
+    organisation: Organisation,
+    regulation_id: str,
+    valid_from: date,
+    valid_to: date | None,
+    besides: Contract | None = None,
 ) -> None:
     clashing = Contract.objects.filter(
         organisation=organisation, tariff__version__regulation_id=regulation_id
     ).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from))
+    if besides is not None:  # a contract being changed does not clash with itself
+        clashing = clashing.exclude(pk=besides.pk)
     if valid_to is not None:
         clashing = clashing.filter(valid_from__lte=valid_to)
     clash = clashing.select_related("tariff__version").order_by("valid_from").first()

@@ -11,6 +11,7 @@ imports can say exactly when.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -172,7 +173,7 @@ def _check_choice(field: str, value: str, known: list[str]) -> None:
         )
 
 
-def _derive_priority(
+def derive_priority(
     regulation: Regulation,
     *,
     priority: str | None,
@@ -301,6 +302,37 @@ def _filing_organisation(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file that comes with a new request or a reply (read from a form or a mail)."""
+
+    name: str
+    content: bytes
+    content_type: str = ""
+
+
+def _attach_all(
+    ticket: Ticket,
+    uploads: Sequence[Upload],
+    *,
+    uploader: User,
+    public: bool = True,
+    comment: Comment | None = None,
+    now: datetime,
+) -> None:
+    for upload in uploads:
+        attachment_add(
+            ticket=ticket,
+            uploader=uploader,
+            name=upload.name or "file",
+            content=upload.content,
+            content_type=upload.content_type,
+            public=public,
+            comment=comment,
+            now=now,
+        )
+
+
 # ------------------------------------------------------------------ creation
 @transaction.atomic
 def ticket_create(
@@ -322,9 +354,13 @@ def ticket_create(
     assignee: User | None = None,
     service: str = "",
     accept_paid_work: bool = False,
+    uploads: Sequence[Upload] = (),
     now: datetime | None = None,
 ) -> Ticket:
     """Register a request: number and timestamp (R3.4), contract, priority, first clocks.
+
+    The `uploads` are stored with it, all or none: a refused file (too large,
+    empty) refuses the whole request, so nothing is half-filed.
 
     A customer files for themselves (a partner also for its clients, R2.1);
     staff register a call or a message on behalf of a customer's `requester`.
@@ -371,7 +407,7 @@ def ticket_create(
             tariff=contract.tariff.code,
             accept_paid_work=accept_paid_work,
         )
-    priority = _derive_priority(
+    priority = derive_priority(
         parsed, priority=priority, impact=impact, workaround=workaround, category=category
     )
     if assignee is not None:
@@ -426,6 +462,7 @@ def ticket_create(
     from reglament.sla.services import clocks_sync_created
 
     clocks_sync_created(ticket=ticket, created=created, now=now)
+    _attach_all(ticket, uploads, uploader=actor, now=now)
     return ticket
 
 
@@ -522,7 +559,7 @@ def ticket_update(
     if answers_given:
         new_impact = impact if not isinstance(impact, _Unset) else ticket.impact
         new_workaround = workaround if not isinstance(workaround, _Unset) else ticket.workaround
-        derived = _derive_priority(
+        derived = derive_priority(
             regulation,
             priority=None,
             impact=new_impact or None,
@@ -892,9 +929,10 @@ def ticket_reply(
     body: str,
     public: bool = True,
     channel: str = Channel.PORTAL,
+    uploads: Sequence[Upload] = (),
     now: datetime | None = None,
 ) -> Comment:
-    """A public reply or (staff only) an internal note.
+    """A public reply or (staff only) an internal note, with its files (all or none).
 
     A customer's reply while the request waits for them (R3.7) resumes the
     clocks: the request returns to the status it was in before waiting (or
@@ -932,6 +970,7 @@ def ticket_reply(
         staff=profile.staff,
         channel=channel,
     )
+    _attach_all(ticket, uploads, uploader=author, public=public, comment=comment, now=now)
     regulation = regulation_of(ticket)
     if (
         profile.customer

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class WorkspaceConfig(AppConfig):
+    """Staff pages: the queue, a request as staff see it, the manager view."""
+
+    name = "reglament.workspace"
+    label = "workspace"
