@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "reglament.paidwork",
     "reglament.knowledge",
     "reglament.workspace",
+    "reglament.mailbox",
 ]
 
 MIDDLEWARE = [
@@ -228,3 +229,44 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("REGLAMENT_LOG_LEVEL", "INFO")},
 }
 
+# E-mail intake (reglament.mailbox): raw messages are kept under this directory,
+# named by their SHA-256, before any row refers to them.
+REGLAMENT_MAIL_DIR = Path(env_str("REGLAMENT_MAIL_DIR", str(VAR_DIR / "mail"))).resolve()
+# A new mailbox's largest message (each mailbox may change it); larger ones are
+# rejected with their header kept, the body left on the server.
+REGLAMENT_MAIL_MAX_BYTES = env_int("REGLAMENT_MAIL_MAX_BYTES", 25 * 1024 * 1024)
+if REGLAMENT_MAIL_MAX_BYTES <= 0:
+    raise ImproperlyConfigured(
+        "REGLAMENT_MAIL_MAX_BYTES must be a number of bytes above 0, e.g. 26214400 for 25 MiB."
+    )
+# How often the worker polls every enabled IMAP mailbox, and how many messages one
+# poll of one mailbox takes at most (the rest follow at once in the next run).
+REGLAMENT_MAIL_POLL_INTERVAL = timedelta(seconds=env_int("REGLAMENT_MAIL_POLL_SECONDS", 60))
+if REGLAMENT_MAIL_POLL_INTERVAL <= timedelta(0):
+    raise ImproperlyConfigured(
+        "REGLAMENT_MAIL_POLL_SECONDS must be a whole number of seconds above 0, "
+        "e.g. 60 to poll mailboxes every minute."
+    )
+REGLAMENT_MAIL_POLL_BATCH = env_int("REGLAMENT_MAIL_POLL_BATCH", 200)
+# Seconds an IMAP connection may wait for the server before the poll gives up.
+REGLAMENT_MAIL_TIMEOUT_SECONDS = env_int("REGLAMENT_MAIL_TIMEOUT_SECONDS", 30)
+# Extra certificate authorities (a PEM file) to trust for IMAP over TLS, for a
+# server with a company CA; empty trusts the system's store only.
+REGLAMENT_MAIL_CA_FILE = env_str("REGLAMENT_MAIL_CA_FILE", "")
+# Processing stored mail into requests (reglament.mailbox.intake). The secret signs
+# the request tokens in our Reply-To addresses and Message-IDs; empty: derived
+# from SECRET_KEY (an HMAC with its own label), so changing SECRET_KEY also
+# invalidates the tokens of mail sent before.
+REGLAMENT_MAIL_SECRET = env_str("REGLAMENT_MAIL_SECRET", "")
+# The header our own automatic mail carries; mail with it is never answered.
+REGLAMENT_MAIL_LOOP_HEADER = env_str("REGLAMENT_MAIL_LOOP_HEADER", "X-Reglament-Loop")
+# Our receiving mail server's name in Authentication-Results (RFC 8601), e.g.
+# "mx.vendor.example": only mail it vouches for (DMARC, aligned DKIM or SPF) is taken
+# as written by the staff member in its From; empty trusts no From of staff.
+REGLAMENT_MAIL_AUTHSERV_ID = env_str("REGLAMENT_MAIL_AUTHSERV_ID", "")
+# How many times a message whose processing failed is tried in all.
+REGLAMENT_MAIL_PROCESS_ATTEMPTS = env_int("REGLAMENT_MAIL_PROCESS_ATTEMPTS", 5)
+if REGLAMENT_MAIL_PROCESS_ATTEMPTS < 1:
+    raise ImproperlyConfigured(
+        "REGLAMENT_MAIL_PROCESS_ATTEMPTS must be 1 or more, e.g. 5 tries per message."
+    )

@@ -221,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     manage.add_argument("arguments", nargs=argparse.REMAINDER)
     manage.set_defaults(handler=_manage)
 
-    from reglament.cli import calendar, estimate, kb, regulation, ticket, token, usage
+    from reglament.cli import calendar, estimate, kb, mailbox, regulation, ticket, token, usage
 
     calendar.register(commands)
     estimate.register(commands)
@@ -230,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     ticket.register(commands)
     token.register(commands)
     usage.register(commands)
+    mailbox.register(commands)
     return parser
 
 

@@ -42,6 +42,7 @@ def serve_worker(*, interval: float) -> int:
     from django.core.management import call_command
 
     from reglament.core.tasks import worker_heartbeat_schedule
+    from reglament.mailbox.tasks import mail_poll_schedule
     from reglament.paidwork.tasks import estimate_sweep_schedule
     from reglament.sla.tasks import sla_sweep_schedule
 
@@ -55,6 +56,7 @@ def serve_worker(*, interval: float) -> int:
     sla_sweep_schedule(delay=timedelta(0))
     # Offers that expired while no worker ran send their requests back to work now.
     estimate_sweep_schedule(delay=timedelta(0))
+    mail_poll_schedule(delay=timedelta(0))
     call_command(
         "db_worker",
         queue_name="default",

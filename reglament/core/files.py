@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from reglament.core.errors import AppError
 
-_SAFE_NAME = re.compile(r"[^\w.\- ()\[\]]+", re.UNICODE)
+_SAFE_NAME = re.compile(r"[^\w.\- ()\[\]№,+«»]+", re.UNICODE)
 _CONTENT_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+$")
 
 # The raster formats a browser shows as pictures and never runs; SVG is a document

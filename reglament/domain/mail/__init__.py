@@ -24,7 +24,9 @@ Modules
     Mail, Mail.ru, Thunderbird and Apple Mail in Russian and English; nothing is lost.
 `classify`
     ``automatic_reason(message, loop_header=…)`` (RFC 3834: do not auto-reply) and
-    ``bounce(message) -> Bounce | None`` (RFC 3464 delivery reports, plus plain-text ones).
+    ``bounce(message) -> Bounce | None`` (RFC 3464 delivery reports, plus plain-text ones),
+    ``sender_authenticated(message, authserv_id=…)`` (our mail server's RFC 8601
+    Authentication-Results vouch for the From address: DMARC, aligned DKIM or SPF).
 `threads`
     Signed tokens for our Reply-To addresses and Message-IDs (``reply_address``,
     ``number_from_address``, ``message_id_for``, ``number_from_message_id``) and request
@@ -50,7 +52,13 @@ What callers must do
   available.
 """
 
-from reglament.domain.mail.classify import Bounce, BouncedRecipient, automatic_reason, bounce
+from reglament.domain.mail.classify import (
+    Bounce,
+    BouncedRecipient,
+    automatic_reason,
+    bounce,
+    sender_authenticated,
+)
 from reglament.domain.mail.parse import Address, Attachment, ParsedMessage, parse_message
 from reglament.domain.mail.quotes import Reply, split_reply, split_reply_html
 from reglament.domain.mail.sanitise import SafeHtml, html_to_text, sanitise_html
@@ -72,6 +80,7 @@ __all__ = [
     "SafeHtml",
     "automatic_reason",
     "bounce",
+    "sender_authenticated",
     "html_to_text",
     "message_id_for",
     "number_from_address",

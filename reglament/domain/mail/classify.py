@@ -239,3 +239,51 @@ def _plain_bounce(message: ParsedMessage) -> Bounce | None:
         original_message_id=original_id,
         standard=False,
     )
+
+
+# ------------------------------------------------------------ sender authentication
+_COMMENT = re.compile(r"\([^()]*\)")
+
+
+def sender_authenticated(message: ParsedMessage, *, authserv_id: str) -> bool:
+    """Whether our own mail server vouches for the From address (RFC 8601).
+
+    Only the topmost ``Authentication-Results`` header written by `authserv_id` (our
+    receiving server, which must remove headers claiming its name from outside) is
+    read. The sender counts as authenticated when it reports ``dmarc=pass``, or
+    ``dkim=pass`` signed by the From address's domain, or ``spf=pass`` for a
+    MAIL FROM in that domain. An empty `authserv_id` vouches for nobody: a From
+    header alone proves nothing.
+    """
+    wanted = authserv_id.strip().lower()
+    if not wanted or message.sender is None or "@" not in message.sender.address:
+        return False
+    domain = message.sender.address.rsplit("@", 1)[1].lower()
+    for value in message.headers_named("Authentication-Results"):
+        parts = [part.strip() for part in _COMMENT.sub(" ", value).split(";")]
+        if not parts or not parts[0] or parts[0].split()[0].lower() != wanted:
+            continue
+        return any(_vouches(result, domain) for result in parts[1:])
+    return False
+
+
+def _vouches(result: str, domain: str) -> bool:
+    words = result.split()
+    if not words or "=" not in words[0]:
+        return False
+    method, outcome = (side.lower() for side in words[0].split("=", 1))
+    if outcome != "pass":
+        return False
+    props = {
+        key.lower(): value.strip('"').lower()
+        for key, _sep, value in (word.partition("=") for word in words[1:])
+    }
+    if method == "dmarc":
+        return props.get("header.from", domain) == domain
+    if method == "dkim":
+        signer = props.get("header.d") or props.get("header.i", "").rsplit("@", 1)[-1]
+        return signer == domain
+    if method == "spf":
+        mail_from = props.get("smtp.mailfrom", "")
+        return mail_from.rsplit("@", 1)[-1] == domain
+    return False

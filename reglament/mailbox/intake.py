@@ -1,0 +1,888 @@
+"""Stored mail into requests and replies: who wrote, which request it is about, what it becomes.
+
+`inbound_process(message)` takes one `stored` (or `failed`) InboundMessage and
+turns it into exactly one of: a new request, a public reply on a request, an
+internal note on a request (automatic mail, a bounce, a writer who takes no part
+in the request), or a row that says why nothing was filed (`ignored`,
+`instructions`). `inbound_process_pending()` does so for every message waiting,
+one transaction per message; the worker runs it after each poll.
+
+Each message is claimed with its row locked (SELECT … FOR UPDATE SKIP LOCKED on
+PostgreSQL; an optimistic compare-and-set of `attempts` elsewhere), so two
+workers never process one message, and a process killed mid-way leaves the row
+`stored` (its whole transaction rolls back). An error inside processing rolls
+back what it wrote (a savepoint) and marks the row `failed` with the error and
+`attempts` + 1; it is tried again, at most REGLAMENT_MAIL_PROCESS_ATTEMPTS
+times in all. See docs/mail.md, "Processing".
+
+Who files: the intake is the vendor's own machinery, so requests are registered
+by a system principal (`intake_actor`, an inactive account with no usable
+password) on behalf of the customer who wrote, with the instant the message
+reached us as its arrival time (R3.4) — the way an agent registers a mail. Replies
+are written as their author (so a customer's reply resumes a waiting request's
+clocks, R3.7); notes about automatic mail and bounces are written by the system
+principal and never resume anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from reglament.accounts import services as accounts_services
+from reglament.accounts.models import Membership, Organisation
+from reglament.accounts.selectors import person_profile
+from reglament.domain.mail import (
+    Bounce,
+    ParsedMessage,
+    automatic_reason,
+    bounce,
+    number_from_address,
+    number_from_message_id,
+    numbers_in_subject,
+    parse_message,
+    split_reply,
+)
+from reglament.domain.mail.classify import LOOP, sender_authenticated
+from reglament.mailbox import storage
+from reglament.mailbox.models import (
+    InboundEvent,
+    InboundMessage,
+    MailAddressFailure,
+    Mailbox,
+    TriageOrganisation,
+)
+from reglament.regulations import services as regulation_services
+from reglament.regulations.selectors import contract_for_organisation, regulation_get_latest
+from reglament.tickets import services as ticket_services
+from reglament.tickets.models import Channel, Ticket
+
+logger = logging.getLogger(__name__)
+
+State = InboundMessage.State
+Result = InboundMessage.Outcome
+
+INTAKE_USERNAME = "reglament-mail"
+TRIAGE_NAME = "Не идентифицировано / Not yet identified"
+# Automatic mail that threads nowhere is kept as `ignored`; these reasons say why.
+OWN_ADDRESS = "own-address"
+NO_SENDER = "no-sender"
+_MAX_SUBJECT = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one message: its state and outcome, the request, and why."""
+
+    message: int
+    state: str
+    outcome: str = ""
+    ticket: str | None = None
+    reason: str = ""
+
+
+# ------------------------------------------------------------------------ secrets
+def mail_secret() -> bytes:
+    """The key of the request tokens in our addresses and Message-IDs.
+
+    REGLAMENT_MAIL_SECRET when set; otherwise an HMAC of SECRET_KEY under a label of
+    its own, so the token key is never SECRET_KEY itself.
+    """
+    configured: str = settings.REGLAMENT_MAIL_SECRET
+    if configured:
+        return configured.encode("utf-8")
+    return hmac.new(
+        settings.SECRET_KEY.encode("utf-8"), b"reglament-mail-thread-secret", hashlib.sha256
+    ).digest()
+
+
+# ---------------------------------------------------------------------- processing
+def inbound_process(message: InboundMessage, *, now: datetime | None = None) -> Outcome:
+    """Process one message now (any waiting state, however many attempts it had).
+
+    Returns without doing anything when another worker holds the row or the message
+    was processed already.
+    """
+    with transaction.atomic():
+        rows = InboundMessage.objects.filter(pk=message.pk)
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True)
+        row = rows.select_related("mailbox").first()
+        if row is None:
+            return Outcome(message.pk, message.state, reason=_("Another worker is processing it."))
+        if not _waiting(row, limit=None):
+            return Outcome(row.pk, row.state, row.outcome, _number(row), _("Processed already."))
+        return _run(row, now=now)
+
+
+def inbound_process_pending(
+    *,
+    mailbox: Mailbox | None = None,
+    limit: int | None = None,
+    exhausted: bool = False,
+    now: datetime | None = None,
+) -> list[Outcome]:
+    """Process the waiting messages (of one mailbox, or all), oldest first, each in its
+    own transaction; at most `limit`. A message that fails is not tried again in the same
+    run. `exhausted` also retries failed messages that used up their attempts."""
+    done: list[Outcome] = []
+    tried: set[int] = set()
+    while limit is None or len(done) < limit:
+        outcome = _process_next(mailbox=mailbox, tried=tried, exhausted=exhausted, now=now)
+        if outcome is None:
+            break
+        tried.add(outcome.message)
+        done.append(outcome)
+    return done
+
+
+def waiting_filter(*, exhausted: bool = False) -> Q:
+    """Rows processing still has to look at: stored, failed with attempts left, rejected
+    ones not yet looked at."""
+    failed = Q(state=State.FAILED)
+    if not exhausted:
+        failed &= Q(attempts__lt=settings.REGLAMENT_MAIL_PROCESS_ATTEMPTS)
+    return Q(state=State.STORED) | failed | Q(state=State.REJECTED, processed_at__isnull=True)
+
+
+def _waiting(row: InboundMessage, *, limit: int | None) -> bool:
+    if row.state == State.STORED:
+        return True
+    if row.state == State.FAILED:
+        return limit is None or row.attempts < limit
+    return row.state == State.REJECTED and row.processed_at is None
+
+
+def _process_next(
+    *, mailbox: Mailbox | None, tried: set[int], exhausted: bool, now: datetime | None
+) -> Outcome | None:
+    with transaction.atomic():
+        rows = InboundMessage.objects.filter(waiting_filter(exhausted=exhausted)).exclude(
+            pk__in=tried
+        )
+        if mailbox is not None:
+            rows = rows.filter(mailbox=mailbox)
+        rows = rows.order_by("received_at", "pk")
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True, of=("self",))
+        row = rows.select_related("mailbox").first()
+        if row is None:
+            return None
+        return _run(row, now=now)
+
+
+def _run(row: InboundMessage, *, now: datetime | None) -> Outcome:
+    """Process a claimed row inside the caller's transaction."""
+    # Compare-and-set: where rows cannot be locked (SQLite), a second worker that read
+    # the same row finds `attempts` moved on and leaves it.
+    claimed = InboundMessage.objects.filter(
+        pk=row.pk, state=row.state, attempts=row.attempts
+    ).update(attempts=F("attempts") + 1)
+    if not claimed:
+        return Outcome(row.pk, row.state, reason=_("Another worker is processing it."))
+    row.attempts += 1
+    try:
+        with transaction.atomic():
+            return _handle(row, now=now or timezone.now())
+    except Exception as error:
+        logger.exception("inbound message %s: processing failed", row.pk)
+        return _fail(row, error)
+
+
+def _fail(row: InboundMessage, error: Exception) -> Outcome:
+    message = str(error) or type(error).__name__
+    row.state = State.FAILED
+    row.error = _("Attempt %(attempt)d of %(limit)d failed: %(error)s") % {
+        "attempt": row.attempts,
+        "limit": settings.REGLAMENT_MAIL_PROCESS_ATTEMPTS,
+        "error": f"{type(error).__name__}: {message}",
+    }
+    row.save(update_fields=["state", "error"])
+    InboundEvent(
+        message=row,
+        kind=InboundEvent.Kind.FAILED,
+        data={"attempt": row.attempts, "error": type(error).__name__, "message": message[:1000]},
+    ).save()
+    return Outcome(row.pk, row.state, reason=row.error)
+
+
+# ----------------------------------------------------------------------- the rules
+@dataclass
+class _Mail:
+    """One message as the rules see it."""
+
+    row: InboundMessage
+    parsed: ParsedMessage
+    sender: str
+    automatic: str | None
+    bounce: Bounce | None
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _Who:
+    """The sender: one known person, nobody (`unknown`) or several (`ambiguous`)."""
+
+    user: User | None
+    kind: str  # "person", "unknown", "ambiguous"
+    others: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Thread:
+    ticket: Ticket | None = None
+    via: str = ""  # "token", "message-id", "subject"
+    refused: str = ""  # why a request the message names was not used
+
+
+def _handle(row: InboundMessage, *, now: datetime) -> Outcome:
+    raw = storage.raw_read(row.raw_path)
+    parsed = parse_message(raw, max_bytes=row.mailbox.max_bytes)
+    sender = _sender_address(parsed)
+    automatic = automatic_reason(parsed, loop_header=settings.REGLAMENT_MAIL_LOOP_HEADER)
+    report = bounce(parsed) if not parsed.too_large else None
+    if automatic is None and not sender:
+        automatic = NO_SENDER
+    if automatic is None and _our_address(sender):
+        automatic = OWN_ADDRESS
+    if automatic is None and report is not None:
+        automatic = "delivery-report"
+    row.sender = sender[:320]
+    row.subject = parsed.subject[:_MAX_SUBJECT]
+    row.html = parsed.html or ""
+    row.automatic = automatic or ""
+    row.reply_allowed = automatic is None
+    row.processed_at = now
+    row.error = "" if row.state != State.REJECTED else row.error
+    mail = _Mail(row, parsed, sender, automatic, report, now)
+    if row.state == State.REJECTED:
+        # Kept as rejected; the outgoing step answers it (reply_allowed) with a notice.
+        return _finish(mail, State.REJECTED, Result.REJECTED, row.error)
+    if report is not None:
+        return _bounce(mail, report)
+    who = _who(sender, regulation_id=row.mailbox.regulation_id)
+    thread = _thread(mail, who)
+    if automatic is not None:
+        return _automatic(mail, thread)
+    if thread.ticket is not None:
+        return _reply(mail, who, thread)
+    return _new_request(mail, who, thread)
+
+
+def _finish(
+    mail: _Mail,
+    state: str,
+    outcome: str,
+    reason: str,
+    *,
+    ticket: Ticket | None = None,
+    comment_id: int | None = None,
+    **data: object,
+) -> Outcome:
+    row = mail.row
+    row.state = state
+    row.outcome = outcome
+    row.reason = reason
+    row.ticket = ticket
+    row.comment_id = comment_id
+    row.save()
+    InboundEvent(
+        message=row,
+        kind=outcome,
+        created_at=mail.now,
+        data={
+            "ticket": ticket.number if ticket else None,
+            "comment": comment_id,
+            "sender": mail.sender,
+            "automatic": mail.automatic,
+            "reply_allowed": row.reply_allowed,
+            "reason": reason,
+            **data,
+        },
+    ).save()
+    return Outcome(row.pk, state, outcome, ticket.number if ticket else None, reason)
+
+
+_ANGLE_ADDRESS = re.compile(r"<\s*([^<>\s]+@[^<>\s]+)\s*>")
+
+
+def _sender_address(parsed: ParsedMessage) -> str:
+    """The From address, or "" when there is none that is an address.
+
+    Some clients put the whole "Имя <address>" into one encoded-word, which decodes
+    into a display name with no address: the address inside the brackets is taken.
+    """
+    if parsed.sender is None:
+        return ""
+    address = parsed.sender.address.strip()
+    found = _ANGLE_ADDRESS.search(address)
+    if found:
+        address = found.group(1).lower()
+    try:
+        validate_email(address)
+    except ValidationError:
+        return ""
+    return address
+
+
+def _our_address(address: str) -> bool:
+    """Mail from one of our own mailboxes (or their +token forms) is never answered."""
+    if not address:
+        return False
+    local, _at, domain = address.rpartition("@")
+    plain = f"{local.partition('+')[0]}@{domain}"
+    return Mailbox.objects.filter(Q(address__iexact=address) | Q(address__iexact=plain)).exists()
+
+
+# ------------------------------------------------------------------------------ who
+def _triage_ids() -> set[int]:
+    return set(TriageOrganisation.objects.values_list("organisation_id", flat=True))
+
+
+def _who(address: str, *, regulation_id: str) -> _Who:
+    """The person the address belongs to: User.email (any case) with a membership.
+
+    People of the not-yet-identified organisations count only when nobody else has
+    the address; two or more others make the sender ambiguous.
+    """
+    if not address:
+        return _Who(None, "unknown")
+    people = list(
+        User.objects.filter(email__iexact=address, is_active=True, membership__isnull=False)
+        .select_related("membership__organisation")
+        .order_by("pk")
+    )
+    triage = _triage_ids()
+    known = [p for p in people if p.membership.organisation_id not in triage]
+    if len(known) == 1:
+        return _Who(known[0], "person")
+    if len(known) > 1:
+        return _Who(None, "ambiguous", tuple(p.get_username() for p in known))
+    unidentified = [p for p in people if p.membership.organisation_id in triage]
+    mine = TriageOrganisation.objects.filter(regulation_id=regulation_id).first()
+    for person in unidentified:
+        if mine is not None and person.membership.organisation_id == mine.organisation_id:
+            return _Who(person, "person")
+    return _Who(None, "unknown")
+
+
+def _participant(user: User, ticket: Ticket) -> bool:
+    """Staff, the requester, a watcher, or a person of the request's organisation or its
+    partner (never of a not-yet-identified organisation: those people are strangers to
+    each other)."""
+    profile = person_profile(user)
+    if profile.staff:
+        return True
+    if not profile.customer or profile.organisation is None:
+        return False
+    if ticket.requester_id == user.pk or ticket.watchers.filter(pk=user.pk).exists():
+        return True
+    organisation = profile.organisation.pk
+    if organisation in _triage_ids():
+        return False
+    return organisation in (ticket.organisation_id, ticket.organisation.partner_id)
+
+
+# ------------------------------------------------------------------------ threading
+def _ticket(number: str) -> Ticket | None:
+    ticket = Ticket.objects.select_related("organisation").filter(number=number).first()
+    seen: set[int] = set()
+    # A merged duplicate continues in the request it was merged into.
+    while ticket is not None and ticket.merged_into_id and ticket.pk not in seen:
+        seen.add(ticket.pk)
+        ticket = Ticket.objects.select_related("organisation").get(pk=ticket.merged_into_id)
+    return ticket
+
+
+def _recipients(parsed: ParsedMessage) -> Iterable[str]:
+    for address in (*parsed.to, *parsed.cc):
+        yield address.address
+    for name in ("Delivered-To", "X-Original-To", "Envelope-To"):
+        yield from parsed.headers_named(name)
+
+
+def _thread(mail: _Mail, who: _Who) -> _Thread:
+    """Which request the message continues (issue 7, threading).
+
+    1. a valid token in a recipient address or in one of our Message-IDs it answers:
+       proof enough;
+    2. In-Reply-To/References naming a message already filed on a request;
+    3. a request number in the subject.
+    2 and 3 are claims anybody can make: they count only when the sender takes part
+    in that request; otherwise the message opens a new request that says why.
+    """
+    secret = mail_secret()
+    parsed = mail.parsed
+    for address in _recipients(parsed):
+        number = number_from_address(address, secret=secret)
+        ticket = _ticket(number) if number else None
+        if ticket is not None:
+            return _Thread(ticket, "token")
+    for message_id in parsed.thread_ids:
+        number = number_from_message_id(message_id, secret=secret)
+        ticket = _ticket(number) if number else None
+        if ticket is not None:
+            return _Thread(ticket, "token")
+    refused = ""
+    keys = [
+        key
+        for key in (storage.message_id_key(f"<{mid}>") for mid in parsed.thread_ids)
+        if key is not None
+    ]
+    if keys:
+        earlier = (
+            InboundMessage.objects.filter(message_id_hash__in=keys, ticket__isnull=False)
+            .exclude(pk=mail.row.pk)
+            .order_by("-received_at", "-pk")
+            .values_list("ticket__number", flat=True)
+            .first()
+        )
+        ticket = _ticket(earlier) if earlier else None
+        if ticket is not None:
+            if who.user is not None and _participant(who.user, ticket):
+                return _Thread(ticket, "message-id")
+            refused = _(
+                "The message answers a message of %(number)s, but %(sender)s takes no part "
+                "in that request, so it was filed as a new request."
+            ) % {"number": ticket.number, "sender": mail.sender or _("the sender")}
+    prefixes = _number_prefixes(mail.row.mailbox)
+    for number in numbers_in_subject(parsed.subject, prefixes):
+        ticket = _ticket(number)
+        if ticket is None:
+            continue
+        if who.user is not None and _participant(who.user, ticket):
+            return _Thread(ticket, "subject")
+        refused = refused or _(
+            "The subject names %(number)s, but %(sender)s takes no part in that request, "
+            "so it was filed as a new request."
+        ) % {"number": number, "sender": mail.sender or _("the sender")}
+    return _Thread(refused=refused)
+
+
+def _number_prefixes(mailbox: Mailbox) -> list[str]:
+    version = regulation_get_latest(mailbox.regulation_id)
+    return [version.parsed().number_prefix] if version is not None else []
+
+
+# -------------------------------------------------------------------------- bodies
+def _new_text(parsed: ParsedMessage) -> str:
+    """The new part of the message (quoted history and signature folded away); the
+    whole text when nothing new is left; a placeholder for files without text."""
+    new = split_reply(parsed.text).new.strip()
+    if not new:
+        new = parsed.text.strip()
+    return new or _("(no text; see the attached files)")
+
+
+def _uploads(parsed: ParsedMessage) -> tuple[list[ticket_services.Upload], list[str]]:
+    """The attachments (inline images too) as uploads; those that cannot be stored
+    (empty, over REGLAMENT_ATTACHMENT_MAX_BYTES) by name, to say so in a note."""
+    limit: int = settings.REGLAMENT_ATTACHMENT_MAX_BYTES
+    uploads, skipped = [], []
+    for attachment in parsed.attachments:
+        if not attachment.data or attachment.size > limit:
+            skipped.append(f"{attachment.name} ({attachment.size} B)")
+            continue
+        uploads.append(
+            ticket_services.Upload(
+                name=attachment.name, content=attachment.data, content_type=attachment.content_type
+            )
+        )
+    return uploads, skipped
+
+
+def _skipped_note(skipped: Sequence[str]) -> str:
+    if not skipped:
+        return ""
+    return _(
+        "Files not attached (empty or over the size limit; they stay in the original "
+        "message): %(files)s."
+    ) % {"files": ", ".join(skipped)}
+
+
+def _note(ticket: Ticket, text: str, *, now: datetime) -> int:
+    """An internal note by the intake: seen by agents, resumes no clock."""
+    comment = ticket_services.ticket_reply(
+        ticket=ticket,
+        author=intake_actor(),
+        body=text,
+        public=False,
+        channel=Channel.EMAIL,
+        now=now,
+    )
+    return comment.pk
+
+
+# ---------------------------------------------------------------------- the outcomes
+def _reply(mail: _Mail, who: _Who, thread: _Thread) -> Outcome:
+    ticket = thread.ticket
+    if ticket is None:
+        raise ValueError("a reply needs the request it threads to")
+    user = who.user
+    body = _new_text(mail.parsed)
+    uploads, skipped = _uploads(mail.parsed)
+    if user is None or not _participant(user, ticket):
+        # Only a token gets here for a stranger (2 and 3 need a participant): the message
+        # belongs to the request, but its writer may not speak in it.
+        text = _(
+            "A message from %(sender)s, who takes no part in this request, arrived at its "
+            "reply address (subject: %(subject)s). Its new text:\n\n%(body)s"
+        ) % {"sender": mail.sender, "subject": mail.parsed.subject, "body": body}
+        if skipped or uploads:
+            text += "\n\n" + _("Its files stay in the original message: %(files)s.") % {
+                "files": ", ".join(u.name for u in uploads)
+                + (", " if skipped else "")
+                + ", ".join(skipped)
+            }
+        note = _note(ticket, text, now=mail.now)
+        return _finish(
+            mail,
+            State.PROCESSED,
+            Result.RECORDED,
+            _("The writer is not a participant of %(number)s; recorded as an internal note.")
+            % {"number": ticket.number},
+            ticket=ticket,
+            comment_id=note,
+            via=thread.via,
+        )
+    profile = person_profile(user)
+    if profile.staff and not sender_authenticated(
+        mail.parsed, authserv_id=settings.REGLAMENT_MAIL_AUTHSERV_ID
+    ):
+        # Anyone can write an agent's address in From; only our mail server's checks
+        # (DMARC, aligned DKIM or SPF) make it a staff reply the customer reads.
+        text = _(
+            "A message From %(sender)s, a support address, that our mail server did not "
+            "verify (no passing DMARC, DKIM or SPF for its domain); it was not sent to the "
+            "customer. Subject: %(subject)s. Its new text:\n\n%(body)s"
+        ) % {"sender": mail.sender, "subject": mail.parsed.subject, "body": body}
+        note = _note(ticket, text, now=mail.now)
+        return _finish(
+            mail,
+            State.PROCESSED,
+            Result.RECORDED,
+            _(
+                "An unverified message in the name of staff on %(number)s; "
+                "recorded as an internal note."
+            )
+            % {"number": ticket.number},
+            ticket=ticket,
+            comment_id=note,
+            via=thread.via,
+        )
+    if not ticket.is_open and not profile.staff:
+        closed = _(
+            "The message answers %(number)s, which is closed; it was filed as a new request."
+        ) % {"number": ticket.number}
+        return _new_request(mail, who, _Thread(refused=closed))
+    if profile.customer and not ticket_services.customer_may_see(profile, ticket):
+        # A colleague of the requester joins the conversation: they become a watcher.
+        ticket_services.ticket_watch(
+            ticket=ticket, actor=intake_actor(), watcher=user, now=mail.now
+        )
+    comment = ticket_services.ticket_reply(
+        ticket=ticket,
+        author=user,
+        body=body,
+        public=True,
+        channel=Channel.EMAIL,
+        uploads=uploads,
+        now=mail.now,
+    )
+    if skipped:
+        _note(ticket, _skipped_note(skipped), now=mail.now)
+    return _finish(
+        mail,
+        State.PROCESSED,
+        Result.REPLIED,
+        _("A reply on %(number)s (threaded by %(via)s).")
+        % {"number": ticket.number, "via": thread.via},
+        ticket=ticket,
+        comment_id=comment.pk,
+        via=thread.via,
+        staff=profile.staff,
+    )
+
+
+def _new_request(mail: _Mail, who: _Who, thread: _Thread) -> Outcome:
+    mailbox = mail.row.mailbox
+    user = who.user
+    notes: list[str] = [thread.refused] if thread.refused else []
+    outcome = Result.CREATED
+    if user is not None and person_profile(user).staff:
+        return _finish(
+            mail,
+            State.IGNORED,
+            Result.IGNORED,
+            _(
+                "A message from support staff (%(sender)s) that belongs to no request; staff "
+                "file requests in the desk."
+            )
+            % {"sender": mail.sender},
+        )
+    if user is None:
+        if not mail.sender:
+            return _finish(mail, State.IGNORED, Result.IGNORED, _("The message has no sender."))
+        why = (
+            _("Several people have the address %(sender)s (%(people)s).")
+            % {"sender": mail.sender, "people": ", ".join(who.others)}
+            if who.kind == "ambiguous"
+            else _("Nobody with the address %(sender)s is known.") % {"sender": mail.sender}
+        )
+        if mailbox.unknown_sender == Mailbox.UnknownSender.INSTRUCTIONS:
+            return _finish(
+                mail,
+                State.PROCESSED,
+                Result.INSTRUCTIONS,
+                why + " " + _("No request was opened; the sender is to get instructions."),
+            )
+        user = _triage_person(mail, regulation_id=mailbox.regulation_id)
+        notes.insert(0, why + " " + _("Filed for triage: find out who wrote and move it."))
+        outcome = Result.TRIAGE
+    subject = " ".join(mail.parsed.subject.split())[:_MAX_SUBJECT] or _("(no subject)")
+    uploads, skipped = _uploads(mail.parsed)
+    ticket = ticket_services.ticket_create(
+        actor=intake_actor(),
+        requester=user,
+        regulation=mailbox.regulation_id,
+        subject=subject,
+        description=_new_text(mail.parsed),
+        channel=Channel.EMAIL,
+        received_at=mail.row.received_at,
+        uploads=uploads,
+        now=mail.now,
+    )
+    if skipped:
+        notes.append(_skipped_note(skipped))
+    for text in notes:
+        _note(ticket, text, now=mail.now)
+    return _finish(
+        mail,
+        State.PROCESSED,
+        outcome,
+        " ".join(notes) or _("A new request %(number)s.") % {"number": ticket.number},
+        ticket=ticket,
+    )
+
+
+def _automatic(mail: _Mail, thread: _Thread) -> Outcome:
+    """Automatic mail opens nothing; on a request it is an internal note (no clock moves)."""
+    reason = mail.automatic or ""
+    if reason in (LOOP, OWN_ADDRESS):
+        # Our own mail come back (copied to the mailbox, or a forwarding loop): its
+        # content is on the request already; a note would only repeat it.
+        return _finish(
+            mail,
+            State.IGNORED,
+            Result.IGNORED,
+            _("Our own mail (%(reason)s); nothing to record.") % {"reason": reason},
+            ticket=thread.ticket,
+        )
+    if thread.ticket is None:
+        return _finish(
+            mail,
+            State.IGNORED,
+            Result.IGNORED,
+            _("Automatic mail (%(reason)s) that belongs to no request.") % {"reason": reason},
+        )
+    text = _("Automatic mail (%(reason)s) from %(sender)s, subject: %(subject)s\n\n%(body)s") % {
+        "reason": reason,
+        "sender": mail.sender or "—",
+        "subject": mail.parsed.subject,
+        "body": _new_text(mail.parsed),
+    }
+    comment = _note(thread.ticket, text, now=mail.now)
+    return _finish(
+        mail,
+        State.PROCESSED,
+        Result.RECORDED,
+        _("Automatic mail (%(reason)s) recorded on %(number)s; its clocks were not touched.")
+        % {"reason": reason, "number": thread.ticket.number},
+        ticket=thread.ticket,
+        comment_id=comment,
+        via=thread.via,
+    )
+
+
+def _bounce(mail: _Mail, report: Bounce) -> Outcome:
+    """A delivery report: the failed addresses are marked, the request (if it names one)
+    gets an internal note; no request is ever opened."""
+    for recipient in report.recipients:
+        if recipient.failed:
+            _address_failed(
+                recipient.address,
+                status=recipient.status,
+                diagnostic=recipient.diagnostic,
+                mail=mail,
+            )
+    ticket = _bounced_ticket(mail, report)
+    lines = [
+        f"{r.address}: {r.action or '?'} {r.status}"
+        + (f" ({r.diagnostic})" if r.diagnostic else "")
+        for r in report.recipients
+    ]
+    reason = _("Delivery report: %(lines)s.") % {"lines": "; ".join(lines)}
+    if ticket is None:
+        return _finish(
+            mail,
+            State.PROCESSED,
+            Result.BOUNCE,
+            reason + " " + _("It names no request."),
+            failed=list(report.failed),
+        )
+    text = _("Mail about this request could not be delivered:\n%(lines)s") % {
+        "lines": "\n".join(lines)
+    }
+    comment = _note(ticket, text, now=mail.now)
+    return _finish(
+        mail,
+        State.PROCESSED,
+        Result.BOUNCE,
+        reason,
+        ticket=ticket,
+        comment_id=comment,
+        failed=list(report.failed),
+    )
+
+
+def _bounced_ticket(mail: _Mail, report: Bounce) -> Ticket | None:
+    secret = mail_secret()
+    if report.original_message_id:
+        number = number_from_message_id(report.original_message_id, secret=secret)
+        if number and (ticket := _ticket(number)) is not None:
+            return ticket
+        key = storage.message_id_key(f"<{report.original_message_id}>")
+        earlier = (
+            InboundMessage.objects.filter(message_id_hash=key, ticket__isnull=False)
+            .values_list("ticket__number", flat=True)
+            .first()
+        )
+        if earlier and (ticket := _ticket(earlier)) is not None:
+            return ticket
+    for address in _recipients(mail.parsed):
+        number = number_from_address(address, secret=secret)
+        if number and (ticket := _ticket(number)) is not None:
+            return ticket
+    return None
+
+
+def _address_failed(address: str, *, status: str, diagnostic: str, mail: _Mail) -> None:
+    address = address.strip().lower()[:320]
+    failure = MailAddressFailure.objects.select_for_update().filter(address=address).first()
+    if failure is None:
+        MailAddressFailure(
+            address=address,
+            first_failed_at=mail.now,
+            last_failed_at=mail.now,
+            count=1,
+            last_status=status[:32],
+            last_diagnostic=diagnostic,
+            last_message=mail.row,
+        ).save()
+        return
+    failure.last_failed_at = max(failure.last_failed_at, mail.now)
+    failure.count += 1
+    failure.last_status = status[:32]
+    failure.last_diagnostic = diagnostic
+    failure.last_message = mail.row
+    failure.save()
+
+
+# ------------------------------------------------------- the intake's own accounts
+def intake_actor() -> User:
+    """The system principal the intake registers requests and writes notes as.
+
+    An inactive superuser with no usable password: nobody can sign in as it, and
+    it may register a request on a customer's behalf with the instant the mail
+    arrived, as an agent may. Created on first use.
+    """
+    # get_or_create: two workers creating it at once both end with the same row.
+    user, _created = User.objects.get_or_create(
+        username=INTAKE_USERNAME,
+        defaults={
+            "first_name": _("Mail intake"),
+            "is_active": False,
+            "is_staff": False,
+            "is_superuser": True,
+            "password": make_password(None),  # unusable
+        },
+    )
+    return user
+
+
+def triage_organisation(*, regulation_id: str, now: datetime) -> Organisation:
+    """The regulation's customer "Не идентифицировано / Not yet identified", with a
+    contract on the first tariff of the regulation's newest version; created on first use
+    through the accounts and regulations services."""
+    link = (
+        TriageOrganisation.objects.select_related("organisation")
+        .filter(regulation_id=regulation_id)
+        .first()
+    )
+    if link is not None:
+        organisation = link.organisation
+    else:
+        organisation = accounts_services.organisation_create(
+            name=f"{TRIAGE_NAME} ({regulation_id})", kind=Organisation.Kind.CUSTOMER
+        )
+        TriageOrganisation(regulation_id=regulation_id, organisation=organisation).save()
+    if contract_for_organisation(organisation, at=now, regulation_id=regulation_id) is None:
+        version = regulation_get_latest(regulation_id)
+        tariff = version.tariffs.order_by("order").first() if version is not None else None
+        if version is None or tariff is None:
+            raise ValueError(f"regulation {regulation_id!r} has no version with a tariff")
+        regulation_services.contract_create(
+            organisation=organisation,
+            version=version,
+            tariff=tariff.code,
+            # A day early: the contract is judged in the regulation's time zone.
+            valid_from=(now - timedelta(days=1)).date(),
+        )
+    return organisation
+
+
+def _triage_person(mail: _Mail, *, regulation_id: str) -> User:
+    """The sender as a requester of the not-yet-identified organisation (no usable
+    password: they sign in only once an agent has found out who they are)."""
+    organisation = triage_organisation(regulation_id=regulation_id, now=mail.now)
+    existing = (
+        User.objects.filter(email__iexact=mail.sender, membership__organisation=organisation)
+        .order_by("pk")
+        .first()
+    )
+    if existing is not None:
+        return existing
+    username = mail.sender[:150]
+    suffix = 1
+    while User.objects.filter(username=username).exists():
+        suffix += 1
+        username = f"{mail.sender[:140]}-{suffix}"
+    name = mail.parsed.sender.name if mail.parsed.sender else ""
+    return accounts_services.person_create(
+        username=username,
+        password=None,
+        organisation=organisation,
+        role=Membership.Role.REQUESTER,
+        email=mail.sender,
+        first_name=name[:150],
+        actor=intake_actor(),
+    )
+
+
+def _number(row: InboundMessage) -> str | None:
+    return row.ticket.number if row.ticket_id and row.ticket else None

@@ -1,0 +1,104 @@
+"""The SMTP listener: 250 only once stored, 451 when storing fails, 552 over the size limit."""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reglament.mailbox import services, storage
+from reglament.mailbox.models import InboundMessage, Mailbox
+from reglament.mailbox.smtp import listener
+from reglament.mailbox.tests.dovecot import free_port
+from reglament.mailbox.tests.factories import message
+from reglament.regulations.models import Regulation
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def smtp_mailbox(shared_database: str, mail_dir: Path) -> Mailbox:
+    Regulation.objects.get_or_create(id="cera")
+    return services.mailbox_add(
+        name="support", address="support@vendor.example", regulation="cera", max_bytes=4096
+    )
+
+
+@pytest.fixture
+def smtp_port(smtp_mailbox: Mailbox) -> Iterator[int]:
+    port = free_port()
+    controller, handler = listener(smtp_mailbox, host="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
+        handler.close()
+
+
+def test_a_delivered_message_is_stored_then_answered_250(
+    smtp_mailbox: Mailbox, smtp_port: int
+) -> None:
+    raw = message(1)
+    with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as client:
+        client.ehlo()
+        client.mail("ivan@customer.example")
+        client.rcpt("support@vendor.example")
+        code, answer = client.data(raw)
+
+    row = InboundMessage.objects.get()
+    assert (code, answer) == (250, f"2.0.0 Stored as {row.pk}".encode())
+    assert (row.mailbox_id, row.channel, row.uid, row.state) == (
+        smtp_mailbox.pk,
+        "smtp",
+        None,
+        "stored",
+    )
+    assert row.message_id == "<1.test@customer.example>"
+    # SMTP's dot-stuffing and line ends undone: the bytes as the sender wrote them
+    assert storage.raw_read(row.raw_path) == raw
+
+
+def test_a_message_over_the_limit_is_refused_with_552(
+    smtp_mailbox: Mailbox, smtp_port: int
+) -> None:
+    big = message(1, body="z" * 70 + ("\r\n" + "z" * 70) * 150)
+    with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as client:
+        # the limit is announced, and a client that says the size is refused at once
+        assert client.ehlo()[0] == 250
+        assert client.esmtp_features["size"] == "4096"
+        with pytest.raises(smtplib.SMTPSenderRefused) as at_mail:
+            client.sendmail("ivan@customer.example", ["support@vendor.example"], big)
+        assert at_mail.value.smtp_code == 552
+        # ... and one that does not is refused at the end of DATA
+        client.rset()
+        client.mail("ivan@customer.example")
+        client.rcpt("support@vendor.example")
+        code, _answer = client.data(big)
+    assert code == 552
+    assert not InboundMessage.objects.exists()
+
+
+def test_a_failure_to_store_answers_451_so_the_mta_retries(
+    smtp_mailbox: Mailbox, smtp_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(**kwargs: object) -> InboundMessage:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(services, "inbound_store", broken)
+    with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as client:
+        client.ehlo()
+        client.mail("ivan@customer.example")
+        client.rcpt("support@vendor.example")
+        code, _answer = client.data(message(1))
+    assert code == 451
+    assert not InboundMessage.objects.exists()
+
+    # when: the MTA retries once storing works again
+    monkeypatch.undo()
+    with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as client:
+        refused = client.sendmail("ivan@customer.example", ["support@vendor.example"], message(1))
+    assert refused == {}
+    assert InboundMessage.objects.get().state == "stored"
