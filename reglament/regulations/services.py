@@ -247,7 +247,9 @@ def contract_update(
     _dates_check(valid_from=valid_from, valid_to=valid_to)
     checked_attributes = _attributes_check(attributes or {})
     contract = (
-        Contract.objects.select_for_update()
+        # Lock the contract row alone (PostgreSQL refuses FOR UPDATE across the
+        # nullable service-manager join); the related rows are only read.
+        Contract.objects.select_for_update(of=("self",))
         .select_related("organisation", "tariff__version", "service_manager")
         .get(pk=contract.pk)
     )
