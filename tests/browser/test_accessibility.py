@@ -148,3 +148,50 @@ def test_staff_pages_meet_contrast_and_label_rules(
         problems += _check(page, f"{live_server.url}{path}")
     # then
     assert problems == []
+
+
+FOCUSED = """() => {
+  const element = document.activeElement;
+  if (!element || element === document.body) return null;
+  const style = getComputedStyle(element);
+  const ring = (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0)
+    || style.boxShadow !== "none";
+  return {
+    what: element.tagName.toLowerCase() + (element.id ? "#" + element.id : "")
+      + " " + (element.textContent || element.name || "").trim().slice(0, 30),
+    ring,
+  };
+}"""
+
+
+@pytest.mark.parametrize(
+    ("login", "path"),
+    [("cera", "/requests/new/"), ("agent1", "/work/"), ("agent1", "/work/requests/{number}/")],
+)
+def test_the_keyboard_reaches_everything_with_a_visible_focus_ring(
+    demo: None, live_server: LiveServer, browser: Browser, login: str, path: str
+) -> None:
+    # given: a desktop window, signed in
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="ru-RU")
+    page = context.new_page()
+    try:
+        _sign_in(page, live_server, login)
+        ticket = Ticket.objects.filter(is_open=True).order_by("id").first()
+        assert ticket is not None
+        page.goto(f"{live_server.url}{path.format(number=ticket.number)}")
+        page.wait_for_load_state()
+        # when: Tab walks the page
+        stops = []
+        for _ in range(40):
+            page.keyboard.press("Tab")
+            stop = page.evaluate(FOCUSED)
+            if stop is None:
+                break
+            stops.append(stop)
+        # then: the skip link comes first, and every stop shows where the focus is
+        assert stops, "Tab reached nothing"
+        assert stops[0]["what"].startswith("a"), stops[0]
+        assert "#main" in (page.locator(".skip-link").get_attribute("href") or "")
+        assert [stop["what"] for stop in stops if not stop["ring"]] == []
+    finally:
+        context.close()
