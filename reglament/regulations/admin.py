@@ -11,11 +11,8 @@ event in the same transaction); their refusals show next to the field.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Any, cast
 
-import holidays as holidays_lib
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
@@ -30,14 +27,12 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from reglament.accounts.models import Membership, Organisation
 from reglament.core.admin import ReadOnlyAdminMixin, ServiceAdminMixin, ServiceModelForm
 from reglament.core.errors import AppError
-from reglament.domain.calendar import WorkCalendar
-from reglament.domain.regulation import Regulation as ParsedRegulation
 from reglament.regulations.errors import ContractOverlapError, RegulationInvalidError
 from reglament.regulations.models import (
     Contract,
@@ -46,10 +41,10 @@ from reglament.regulations.models import (
     RegulationVersion,
     Tariff,
 )
+from reglament.regulations.selectors import calendar_preview
 from reglament.regulations.services import contract_create, contract_update, regulation_load
 
 UPLOAD_MAX_BYTES = 2 * 1024 * 1024
-PREVIEW_DAYS = 14
 
 
 class VersionInline(ReadOnlyAdminMixin, admin.TabularInline[RegulationVersion, Regulation]):
@@ -92,95 +87,6 @@ class RegulationUploadForm(forms.Form):
 
 
 # --------------------------------------------------------- calendar preview
-@dataclass(frozen=True, slots=True)
-class CalendarDay:
-    """One date of a calendar preview: open or not, why, and its open intervals."""
-
-    day: date
-    working: bool
-    kind: str
-    name: str  # the holiday's name, when the day is one
-    hours: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class CalendarPreview:
-    id: str
-    description: str
-    days: list[CalendarDay]
-
-
-def calendar_preview(
-    regulation: ParsedRegulation, *, start: date, days: int = PREVIEW_DAYS
-) -> list[CalendarPreview]:
-    """Each calendar of the regulation over `days` dates from `start`: its open hours and why."""
-    result = []
-    for calendar_id, calendar in regulation.calendars.items():
-        spec = regulation.calendar_specs.get(calendar_id)
-        code = spec.holidays if spec is not None else None
-        result.append(
-            CalendarPreview(
-                id=calendar_id,
-                description=_describe(calendar, code),
-                days=[
-                    _calendar_day(calendar, code, start + timedelta(days=n)) for n in range(days)
-                ],
-            )
-        )
-    return result
-
-
-def _describe(calendar: WorkCalendar, holidays_code: str | None) -> str:
-    if calendar.schedule.always:
-        return gettext("Around the clock, %(zone)s") % {"zone": calendar.timezone.key}
-    text = gettext("%(schedule)s, %(zone)s") % {
-        "schedule": str(calendar.schedule),
-        "zone": calendar.timezone.key,
-    }
-    if holidays_code:
-        text += "; " + gettext("holidays: %(code)s") % {"code": holidays_code}
-    return text
-
-
-def _holiday_names(code: str, year: int) -> dict[date, str]:
-    """Holiday names from the `holidays` package, in the active language when it has it."""
-    country, _sep, subdivision = code.upper().partition("-")
-    lang = "en_US" if (get_language() or "ru").startswith("en") else "ru"
-    try:
-        names = holidays_lib.country_holidays(
-            country, subdiv=subdivision or None, years=year, language=lang
-        )
-    except (NotImplementedError, KeyError):
-        return {}
-    return dict(names.items())
-
-
-def _calendar_day(calendar: WorkCalendar, holidays_code: str | None, day: date) -> CalendarDay:
-    hours = tuple(str(span) for span in calendar.hours_on(day))
-    working = bool(hours)
-    name = ""
-    if day in {override.day for override in calendar.overrides}:
-        kind = gettext("Changed by the regulation")
-    elif calendar.schedule.always:
-        kind = gettext("Open around the clock")
-    else:
-        facts = calendar.holidays.year(day.year) if calendar.holidays is not None else None
-        if facts is not None and day in facts.working:
-            weekend = {5: gettext("Working Saturday"), 6: gettext("Working Sunday")}
-            kind = weekend.get(day.weekday(), gettext("Working day"))
-        elif facts is not None and day in facts.days_off:
-            kind = gettext("Holiday or transferred day off")
-            name = _holiday_names(holidays_code, day.year).get(day, "") if holidays_code else ""
-        elif working:
-            kind = gettext("Working day")
-        else:
-            kind = gettext("Weekend")
-        if working and facts is not None and calendar.shortened_pre_holiday:
-            if day in facts.pre_holiday:
-                kind += " · " + gettext("shortened pre-holiday day")
-    return CalendarDay(day=day, working=working, kind=kind, name=name, hours=hours)
-
-
 # ------------------------------------------------------------------ versions
 @admin.register(RegulationVersion)
 class RegulationVersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[RegulationVersion]):

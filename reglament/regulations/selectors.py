@@ -6,14 +6,18 @@ from datetime import UTC, date, datetime, timedelta
 from typing import NoReturn
 from zoneinfo import ZoneInfo
 
+import holidays as holidays_lib
 from django.db.models import OuterRef, Q, Subquery
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from reglament.accounts.models import Organisation
 from reglament.core.errors import InvalidInputError
+from reglament.domain.calendar import WorkCalendar
 from reglament.domain.calendar.engine import PauseLike
 from reglament.domain.errors import DomainError
 from reglament.domain.regulation import EVENTS, PRIORITIES, Case, Clock, Text
+from reglament.domain.regulation import Regulation as ParsedRegulation
 from reglament.regulations.errors import (
     ContractAmbiguousError,
     RegulationNotFoundError,
@@ -282,3 +286,96 @@ def contract_summaries(
             )
         )
     return summaries
+
+
+# ------------------------------------------------------------- calendar preview
+PREVIEW_DAYS = 14
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarDay:
+    """One date of a calendar preview: open or not, why, and its open intervals."""
+
+    day: date
+    working: bool
+    kind: str
+    name: str  # the holiday's name, when the day is one
+    hours: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarPreview:
+    id: str
+    description: str
+    days: list[CalendarDay]
+
+
+def calendar_preview(
+    regulation: ParsedRegulation, *, start: date, days: int = PREVIEW_DAYS
+) -> list[CalendarPreview]:
+    """Each calendar of the regulation over `days` dates from `start`: its open hours and why."""
+    result = []
+    for calendar_id, calendar in regulation.calendars.items():
+        spec = regulation.calendar_specs.get(calendar_id)
+        code = spec.holidays if spec is not None else None
+        result.append(
+            CalendarPreview(
+                id=calendar_id,
+                description=_describe(calendar, code),
+                days=[
+                    _calendar_day(calendar, code, start + timedelta(days=n)) for n in range(days)
+                ],
+            )
+        )
+    return result
+
+
+def _describe(calendar: WorkCalendar, holidays_code: str | None) -> str:
+    if calendar.schedule.always:
+        return _("Around the clock, %(zone)s") % {"zone": calendar.timezone.key}
+    text = _("%(schedule)s, %(zone)s") % {
+        "schedule": str(calendar.schedule),
+        "zone": calendar.timezone.key,
+    }
+    if holidays_code:
+        text += "; " + _("holidays: %(code)s") % {"code": holidays_code}
+    return text
+
+
+def _holiday_names(code: str, year: int) -> dict[date, str]:
+    """Holiday names from the `holidays` package, in the active language when it has it."""
+    country, _sep, subdivision = code.upper().partition("-")
+    lang = "en_US" if (get_language() or "ru").startswith("en") else "ru"
+    try:
+        names = holidays_lib.country_holidays(
+            country, subdiv=subdivision or None, years=year, language=lang
+        )
+    except (NotImplementedError, KeyError):
+        return {}
+    return dict(names.items())
+
+
+def _calendar_day(calendar: WorkCalendar, holidays_code: str | None, day: date) -> CalendarDay:
+    hours = tuple(str(span) for span in calendar.hours_on(day))
+    working = bool(hours)
+    name = ""
+    if day in {override.day for override in calendar.overrides}:
+        kind = _("Changed by the regulation")
+    elif calendar.schedule.always:
+        kind = _("Open around the clock")
+    else:
+        facts = calendar.holidays.year(day.year) if calendar.holidays is not None else None
+        if facts is not None and day in facts.working:
+            weekend = {5: _("Working Saturday"), 6: _("Working Sunday")}
+            kind = weekend.get(day.weekday(), _("Working day"))
+        elif facts is not None and day in facts.days_off:
+            kind = _("Holiday or transferred day off")
+            name = _holiday_names(holidays_code, day.year).get(day, "") if holidays_code else ""
+        elif working:
+            kind = _("Working day")
+        else:
+            kind = _("Weekend")
+        if working and facts is not None and calendar.shortened_pre_holiday:
+            if day in facts.pre_holiday:
+                kind += " · " + _("shortened pre-holiday day")
+    return CalendarDay(day=day, working=working, kind=kind, name=name, hours=hours)
