@@ -16,6 +16,7 @@ from importlib import import_module
 BENCHMARKS = {
     "business_time": "the calendar engine against businesstimedelta and pandas",
     "tickets": "create over HTTP, the agent queue and the SLA sweeper, per database",
+    "mail": "e-mail intake: parse only, and from a filled IMAP mailbox to requests",
 }
 
 

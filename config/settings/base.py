@@ -270,3 +270,19 @@ if REGLAMENT_MAIL_PROCESS_ATTEMPTS < 1:
     raise ImproperlyConfigured(
         "REGLAMENT_MAIL_PROCESS_ATTEMPTS must be 1 or more, e.g. 5 tries per message."
     )
+# Outgoing mail of the e-mail channel (reglament.mailbox.outgoing). Automatic replies
+# (acknowledgements of mail, instructions, too-large notices) at most this many an hour
+# to one address and from one mailbox; more are recorded as skipped, never sent.
+REGLAMENT_MAIL_AUTO_REPLY_PER_SENDER_HOUR = env_int("REGLAMENT_MAIL_AUTO_REPLY_PER_SENDER_HOUR", 5)
+REGLAMENT_MAIL_AUTO_REPLY_PER_MAILBOX_HOUR = env_int(
+    "REGLAMENT_MAIL_AUTO_REPLY_PER_MAILBOX_HOUR", 200
+)
+# Tries per outgoing message before it is `failed` (and the request records it); the
+# first retry after this many seconds, each later one four times as long.
+REGLAMENT_MAIL_SEND_ATTEMPTS = env_int("REGLAMENT_MAIL_SEND_ATTEMPTS", 5)
+REGLAMENT_MAIL_SEND_RETRY_SECONDS = env_int("REGLAMENT_MAIL_SEND_RETRY_SECONDS", 60)
+if REGLAMENT_MAIL_SEND_ATTEMPTS < 1 or REGLAMENT_MAIL_SEND_RETRY_SECONDS < 1:
+    raise ImproperlyConfigured(
+        "REGLAMENT_MAIL_SEND_ATTEMPTS and REGLAMENT_MAIL_SEND_RETRY_SECONDS must be 1 or more, "
+        "e.g. 5 attempts, the first retry after 60 seconds."
+    )

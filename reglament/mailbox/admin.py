@@ -22,6 +22,7 @@ from reglament.mailbox.models import (
     MailAddressFailure,
     Mailbox,
     MailboxEvent,
+    OutboundMessage,
 )
 from reglament.mailbox.selectors import secret_masked
 
@@ -130,3 +131,21 @@ class MailAddressFailureAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[MailAddressFa
 class MailboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[MailboxEvent]):
     list_display = ("created_at", "kind", "mailbox", "actor")
     list_filter = ("kind",)
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[OutboundMessage]):
+    list_display = (
+        "created_at",
+        "kind",
+        "ticket",
+        "to_address",
+        "state",
+        "attempts",
+        "sent_at",
+        "next_attempt_at",
+    )
+    list_filter = ("state", "kind", "mailbox")
+    search_fields = ("to_address", "message_id", "ticket__number", "subject")
+    # The HTML part is shown as text here, never rendered.
+    exclude = ("body_html",)

@@ -315,6 +315,11 @@ def _finish(
             **data,
         },
     ).save()
+    # The automatic answer (acknowledgement, instructions, too-large notice) is queued
+    # in the same transaction: processed without its answer decided is impossible.
+    from reglament.mailbox.outgoing import outbound_for_inbound
+
+    outbound_for_inbound(row=row, now=mail.now)
     return Outcome(row.pk, state, outcome, ticket.number if ticket else None, reason)
 
 

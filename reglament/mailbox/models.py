@@ -323,3 +323,140 @@ class TriageOrganisation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.regulation_id}: {self.organisation_id}"
+
+
+class OutboundMessage(models.Model):
+    """One message we send (or decided not to send) to one address.
+
+    Rendered when it is queued, so every attempt sends the same bytes; the row is
+    also the send timer (`next_attempt_at` on queued rows, a partial index) and the
+    record staff read when mail did not go out (`state`, `skip_reason`,
+    `last_error`). Written only by reglament.mailbox.outgoing.
+    """
+
+    class Kind(models.TextChoices):
+        ACKNOWLEDGEMENT = "acknowledgement", _("acknowledgement of a new request")
+        REPLY = "reply", _("public reply from support")
+        CLARIFICATION = "clarification", _("request for clarification")
+        CLOSURE = "closure", _("closure notice")
+        INSTRUCTIONS = "instructions", _("instructions to an unknown sender")
+        TOO_LARGE = "too_large", _("notice of a message too large")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+        SKIPPED = "skipped", _("skipped")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        verbose_name=_("request"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="outbound_messages",
+    )
+    mailbox = models.ForeignKey(
+        Mailbox,
+        verbose_name=_("mailbox"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="outbound_messages",
+    )
+    # What it answers: the inbound message (acknowledgement, instructions, too-large
+    # notice) or the request's event (reply, clarification, closure, portal acknowledgement).
+    inbound = models.ForeignKey(
+        InboundMessage,
+        verbose_name=_("answers"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="answers",
+    )
+    event = models.ForeignKey(
+        "tickets.TicketEvent",
+        verbose_name=_("request event"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    to_address = models.CharField(_("to"), max_length=320, blank=True)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    from_address = models.CharField(_("from"), max_length=320, blank=True)
+    reply_to = models.CharField(_("reply to"), max_length=320, blank=True)
+    subject = models.CharField(_("subject"), max_length=400, blank=True)
+    body_text = models.TextField(_("plain text"), blank=True)
+    body_html = models.TextField(_("HTML"), blank=True)
+    # Ours, without angle brackets; In-Reply-To and References as sent (with brackets).
+    message_id = models.CharField(_("Message-ID"), max_length=400, blank=True, db_index=True)
+    in_reply_to = models.TextField(_("In-Reply-To"), blank=True)
+    references = models.TextField(_("References"), blank=True)
+    auto_submitted = models.CharField(_("Auto-Submitted"), max_length=32, blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices)
+    skip_reason = models.TextField(_("why not sent"), blank=True)
+    attempts = models.PositiveIntegerField(_("send attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing message")
+        verbose_name_plural = _("outgoing messages")
+        ordering = ("created_at", "id")
+        constraints = (
+            # One answer of each kind per inbound message, one per event and address:
+            # a second worker, or a rescan, finds the row and sends nothing twice.
+            models.UniqueConstraint(
+                fields=["inbound", "kind"],
+                condition=Q(inbound__isnull=False),
+                name="mailbox_outbound_per_inbound",
+            ),
+            models.UniqueConstraint(
+                fields=["event", "kind", "to_address"],
+                condition=Q(event__isnull=False),
+                name="mailbox_outbound_per_event",
+            ),
+        )
+        indexes = (
+            # The send timer: queued rows by when they are due.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(state="queued"),
+                name="mailbox_outbound_due",
+            ),
+            models.Index(fields=["ticket", "created_at"], name="mailbox_outbound_ticket"),
+            models.Index(fields=["to_address", "created_at"], name="mailbox_outbound_to"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.to_address or '—'} ({self.state})"
+
+
+class OutboundCursor(models.Model):
+    """How far the outgoing step has read a log: the request events (a row, so it
+    survives restarts). Events at or below `floor_event_id` happened before outgoing
+    mail existed and are never mailed about."""
+
+    name = models.CharField(_("name"), max_length=32, unique=True)
+    last_event_id = models.BigIntegerField(_("last event read"), default=0)
+    floor_event_id = models.BigIntegerField(_("first event to read after"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing mail cursor")
+        verbose_name_plural = _("outgoing mail cursors")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.last_event_id}"

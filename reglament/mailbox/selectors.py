@@ -6,7 +6,12 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from reglament.mailbox.errors import MailboxNotFoundError
-from reglament.mailbox.models import InboundMessage, MailAddressFailure, Mailbox
+from reglament.mailbox.models import (
+    InboundMessage,
+    MailAddressFailure,
+    Mailbox,
+    OutboundMessage,
+)
 
 
 def mailbox_get(*, name: str) -> Mailbox:
@@ -69,3 +74,21 @@ def inbound_replies_due() -> QuerySet[InboundMessage]:
             InboundMessage.Outcome.REJECTED,
         ],
     ).order_by("received_at", "pk")
+
+
+def outbound_for_ticket(*, ticket_id: int) -> list[OutboundMessage]:
+    """The mail about a request, oldest first, whatever became of it: sent, still queued
+    (with its attempts and last error), failed for good, or skipped with the reason."""
+    return list(
+        OutboundMessage.objects.filter(ticket_id=ticket_id)
+        .select_related("recipient")
+        .order_by("created_at", "pk")
+    )
+
+
+def outbound_failed(*, ticket_id: int | None = None) -> QuerySet[OutboundMessage]:
+    """Messages that could not be sent after their last attempt (newest first)."""
+    rows = OutboundMessage.objects.filter(state=OutboundMessage.State.FAILED)
+    if ticket_id is not None:
+        rows = rows.filter(ticket_id=ticket_id)
+    return rows.order_by("-created_at", "-pk")

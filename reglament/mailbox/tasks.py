@@ -7,7 +7,11 @@ mailbox once. Each mailbox is claimed with SKIP LOCKED and a lease
 a worker killed mid-poll lets its lease lapse after POLL_LEASE. A mailbox
 with more mail than one batch gets another run at once. After polling, the
 run processes the stored messages of every mailbox (SMTP-delivered ones too)
-into requests and replies (intake.inbound_process_pending), at most one batch.
+into requests and replies (intake.inbound_process_pending), at most one batch,
+then queues the mail the request events call for (outgoing.outbound_scan_events)
+and sends what is due (outgoing.outbound_send_due: messages whose task was lost,
+retries after a failure). Each new message is also sent at once by its own
+`outbound_send` task, enqueued after the commit that queued it.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from reglament.core import services as core_services
 from reglament.mailbox import services
 from reglament.mailbox.imap import mailbox_poll
 from reglament.mailbox.intake import inbound_process_pending
+from reglament.mailbox.outgoing import outbound_deliver, outbound_scan_events, outbound_send_due
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +45,12 @@ def mail_poll_tick() -> dict[str, int]:
     mail_poll_schedule(delay=settings.REGLAMENT_MAIL_POLL_INTERVAL)
     report = mail_poll_all()
     report.update(mail_process_all(limit=settings.REGLAMENT_MAIL_POLL_BATCH))
-    if report["left"] or report["processed"] >= settings.REGLAMENT_MAIL_POLL_BATCH:
+    report.update(mail_send_all(limit=settings.REGLAMENT_MAIL_POLL_BATCH))
+    if (
+        report["left"]
+        or report["processed"] >= settings.REGLAMENT_MAIL_POLL_BATCH
+        or report["events_left"]
+    ):
         # More mail than one batch: go on at once, beside the run already waiting.
         mail_poll_tick.using(run_after=timezone.now()).enqueue()
     core_services.task_results_prune(
@@ -86,6 +96,35 @@ def mail_process_all(*, limit: int | None = None) -> dict[str, int]:
     if failed:
         logger.warning("mail processing: %d of %d messages failed", failed, len(outcomes))
     return {"processed": len(outcomes), "processing_failed": failed}
+
+
+def mail_send_all(*, limit: int) -> dict[str, int]:
+    """Queue the mail of new request events, then send every message that is due."""
+    try:
+        scan = outbound_scan_events(limit=limit)
+    except Exception:
+        # The scan must not stop sending (nor the poll chain); it runs again next tick.
+        logger.exception("outgoing mail: the event scan failed")
+        scan = None
+    sent = outbound_send_due(limit=limit)
+    return {
+        "mail_queued": scan.queued if scan else 0,
+        "mail_skipped": scan.skipped if scan else 0,
+        "events_left": int(scan.left) if scan else 0,
+        "mail_sent": sent["sent"],
+        "mail_retrying": sent["queued"],
+        "mail_failed": sent["failed"],
+    }
+
+
+@task()
+def outbound_send(outbound_id: int) -> str | None:
+    """Send one outgoing message now if it is due; the state it ends in.
+
+    A failed attempt is recorded on the row and retried later (by a task queued for
+    then, and by the tick's sweep of due rows), so this task itself never fails.
+    """
+    return outbound_deliver(outbound_id=outbound_id)
 
 
 def mail_poll_schedule(*, delay: timedelta) -> bool:

@@ -258,6 +258,7 @@ class TicketEvent(EventModel):
         PAID_WORK_WITHDRAWN = "paid_work_withdrawn", _("paid work estimate withdrawn")
         CLOCK_WARNING = "clock_warning", _("deadline approaching")
         CLOCK_BREACHED = "clock_breached", _("deadline breached")
+        MAIL_FAILED = "mail_failed", _("mail could not be sent")
 
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     ticket = models.ForeignKey(

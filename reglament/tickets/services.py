@@ -1241,3 +1241,31 @@ def ticket_merge(
     _sync(ticket, now)
     _sync(into, now)
     return ticket
+
+
+# ------------------------------------------------------------- outgoing mail
+def ticket_record_mail_failure(
+    *,
+    ticket: Ticket,
+    kind: str,
+    address: str,
+    error: str,
+    attempts: int,
+    outbound: int,
+    now: datetime | None = None,
+) -> TicketEvent:
+    """Record on the request that mail about it could not be sent (reglament.mailbox,
+    after its last attempt): an internal event agents see in the log. Changes no clock."""
+    now = _now(now)
+    return _event(
+        ticket,
+        Kind.MAIL_FAILED,
+        actor=None,
+        now=now,
+        public=False,
+        mail=kind,
+        address=address,
+        error=error[:1000],
+        attempts=attempts,
+        outbound=outbound,
+    )

@@ -23,6 +23,8 @@ from reglament.accounts.models import Membership, Organisation
 from reglament.accounts.selectors import STAFF_ROLES, Profile, person_profile
 from reglament.domain.regulation import Regulation, format_target
 from reglament.domain.sla import ClockState
+from reglament.mailbox.models import OutboundMessage
+from reglament.mailbox.selectors import outbound_for_ticket
 from reglament.regulations.models import Contract
 from reglament.regulations.selectors import regulation_latest_versions
 from reglament.sla.models import Clock
@@ -415,6 +417,7 @@ class AgentRequest:
     resolution_statuses: list[str]
     staff: list[Option]
     attributes: list[tuple[str, str]] = field(default_factory=list)
+    mail: list[OutboundMessage] = field(default_factory=list)
 
 
 def _span(start: datetime, end: datetime) -> Span:
@@ -544,6 +547,12 @@ def _event_item(event: TicketEvent, regulation: Regulation, lang: str) -> Timeli
             "total": data.get("total", ""),
             "currency": data.get("currency", ""),
         }
+    elif event.kind == Kind.MAIL_FAILED:
+        detail = _("to %(address)s after %(attempts)s attempts: %(error)s") % {
+            "address": data.get("address", ""),
+            "attempts": data.get("attempts", ""),
+            "error": data.get("error", ""),
+        }
     elif event.kind == Kind.RECEIVED_CORRECTED:
         detail = str(data.get("reason", ""))
     elif event.kind in MILESTONE_KINDS and data.get("note"):
@@ -656,6 +665,7 @@ def agent_request(
         ],
         staff=staff_options(),
         attributes=[(str(k), str(v)) for k, v in sorted(contract.attributes.items())],
+        mail=outbound_for_ticket(ticket_id=ticket.pk),
     )
 
 

@@ -26,7 +26,14 @@ def test_pages_carry_a_strict_content_security_policy(client: Client) -> None:
 def test_templates_have_no_inline_scripts_handlers_or_styles() -> None:
     # given: what the policy above would refuse to run
     inline = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+\s*=|\sstyle\s*=|<style\b", re.I)
-    templates = sorted((Path(settings.BASE_DIR) / "reglament").glob("**/templates/**/*.html"))
+    # Letters (templates/<app>/mail/) are read in mail clients, which ignore our CSP and
+    # need inline styles; they are never served as pages.
+    templates = sorted(
+        path
+        for path in (Path(settings.BASE_DIR) / "reglament").glob("**/templates/**/*.html")
+        if "mail" not in path.relative_to(settings.BASE_DIR).parts[3:-1]
+    )
+    assert templates
     # when
     found = [
         str(path.relative_to(settings.BASE_DIR))

@@ -8,11 +8,16 @@ from django.conf import settings
 # Words that are the same in every language: the product's name and a time zone.
 ALLOWED = {"Reglament", "UTC"}
 
-TEMPLATES = sorted(
+ALL_TEMPLATES = sorted(
     path
     for pattern in ("*.html", "*.txt")
     for path in (Path(settings.BASE_DIR) / "reglament").glob(f"**/templates/**/{pattern}")
 )
+# Letters are written whole in each language, in a folder named after it
+# (reglament/mailbox/templates/mailbox/mail/<language>/): those are translations
+# already. Every other template goes through gettext.
+LANGUAGE_FOLDERS = {code for code, _name in settings.LANGUAGES}
+TEMPLATES = [path for path in ALL_TEMPLATES if path.parent.name not in LANGUAGE_FOLDERS]
 
 _REMOVE = [
     re.compile(r"{%\s*comment\s*%}.*?{%\s*endcomment\s*%}", re.S),
@@ -64,3 +69,20 @@ def test_every_template_marks_its_text_for_translation() -> None:
     }
     # then
     assert found == {}
+
+
+def test_every_letter_written_per_language_exists_in_every_language() -> None:
+    # given: the templates kept in per-language folders
+    folders: dict[Path, set[str]] = {}
+    for path in ALL_TEMPLATES:
+        if path.parent.name in LANGUAGE_FOLDERS:
+            folders.setdefault(path.parent.parent, set()).add(
+                str(path.relative_to(path.parent.parent))
+            )
+    assert folders, "no per-language templates found"
+    # when / then: each folder has the same letters in Russian and in English
+    for root, files in folders.items():
+        for language in LANGUAGE_FOLDERS:
+            names = {name.split("/", 1)[1] for name in files if name.startswith(f"{language}/")}
+            others = {name.split("/", 1)[1] for name in files}
+            assert names == others, f"{root}/{language} lacks {sorted(others - names)}"

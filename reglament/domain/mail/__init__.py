@@ -80,7 +80,6 @@ __all__ = [
     "SafeHtml",
     "automatic_reason",
     "bounce",
-    "sender_authenticated",
     "html_to_text",
     "message_id_for",
     "number_from_address",
@@ -89,6 +88,7 @@ __all__ = [
     "parse_message",
     "reply_address",
     "sanitise_html",
+    "sender_authenticated",
     "split_reply",
     "split_reply_html",
 ]

@@ -12,10 +12,15 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.test import override_settings
 
 from reglament.mailbox import services
@@ -23,6 +28,7 @@ from reglament.mailbox.models import Mailbox
 from reglament.mailbox.tests.dovecot import DOVECOT, INSTALL_HINT, Dovecot, start_dovecot
 from reglament.regulations.models import Regulation
 from reglament.sla.tests.conftest import shared_database  # noqa: F401 - a fixture, re-exported
+from reglament.sla.tests.workers import free_port
 
 OAUTH_TOKEN = "token-for-support"
 
@@ -84,3 +90,48 @@ def imap_mailbox(dovecot: Dovecot, regulation: Regulation, mail_dir: Path) -> Ma
         return services.mailbox_add(**values)
 
     return make
+
+
+@dataclass
+class Outbox:
+    """What the test SMTP server received: (recipients, parsed message) in `received`,
+    the bytes as they came over the wire in `raw`; `refuse` makes it answer 451."""
+
+    port: int
+    received: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)
+    refuse: bool = False
+
+
+class _Handler:
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.outbox.refuse:
+            return "451 4.3.0 Mailbox temporarily unavailable"
+        content = envelope.original_content or b""
+        message = message_from_bytes(content.replace(b"\r\n", b"\n"), policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        self.outbox.raw.append(content)
+        self.outbox.received.append(([str(to) for to in envelope.rcpt_tos], message))
+        return "250 2.0.0 Accepted"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Outbox]:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd), and MAILERS pointing at it."""
+    outbox = Outbox(port=free_port())
+    controller = Controller(_Handler(outbox), hostname="127.0.0.1", port=outbox.port)
+    controller.start()
+    mailers = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": outbox.port, "timeout": 10},
+        }
+    }
+    try:
+        with override_settings(MAILERS=mailers):
+            yield outbox
+    finally:
+        controller.stop()

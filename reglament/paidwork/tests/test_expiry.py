@@ -101,7 +101,7 @@ def test_an_unanswered_estimate_expires_and_the_request_goes_back_to_work(
     assert notifications.estimate_notify(estimate_id=estimate.pk, kind=EXPIRED_NOTICE) == 2
     assert sorted(m.to[0] for m in mail.outbox) == ["agent1@vendor.test", "agent2@vendor.test"]
     # in the recipients' language (Russian, the default)
-    assert mail.outbox[0].subject == f"[{ticket.number}] Срок сметы 1 истёк"
+    assert mail.outbox[0].subject == f"[{ticket.number}] Срок оценки стоимости 1 истёк"
 
 
 def test_expiring_twice_does_nothing_more() -> None:

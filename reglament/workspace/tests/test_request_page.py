@@ -466,3 +466,27 @@ def test_request_page_query_count_does_not_grow_with_comments_events_and_request
     # then
     assert many == few
     assert few <= 20
+
+
+def test_the_request_page_lists_the_mail_sent_about_it_and_why_some_was_not(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # given: a request filed in the portal, whose requester has no e-mail address, so the
+    # R3.4 acknowledgement the outgoing-mail scan queues is skipped with the reason
+    from reglament.mailbox.models import OutboundMessage
+    from reglament.mailbox.outgoing import outbound_scan_events
+
+    d = desk("cera", "standard")
+    d.requester.email = ""
+    d.requester.save()
+    ticket = _file(d)
+    with django_capture_on_commit_callbacks(execute=False):
+        outbound_scan_events()
+    message = OutboundMessage.objects.get(ticket=ticket)
+    assert message.state == OutboundMessage.State.SKIPPED
+    # when: an agent opens the request
+    page = _client(d.agent1).get(_url(ticket)).content.decode()
+    # then: the mail section says what was not sent, and why
+    assert 'id="mail"' in page
+    assert str(message.get_kind_display()).capitalize() in page
+    assert "No e-mail address to send to." in page
