@@ -98,6 +98,7 @@ class MailboxAdmin(ServiceAdminMixin, admin.ModelAdmin[Mailbox]):
 
 @admin.register(InboundMessage)
 class InboundMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[InboundMessage]):
+    list_select_related = ("mailbox", "ticket")
     list_display = (
         "received_at",
         "mailbox",
@@ -135,6 +136,7 @@ class MailboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[MailboxEvent]):
 
 @admin.register(OutboundMessage)
 class OutboundMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[OutboundMessage]):
+    list_select_related = ("mailbox", "ticket")
     list_display = (
         "created_at",
         "kind",

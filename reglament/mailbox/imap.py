@@ -172,7 +172,8 @@ def _poll(mailbox: Mailbox, *, batch: int, tally: _Tally) -> tuple[int, int]:
         todo = uids[:batch]
         capabilities = _capabilities(client)
         for chunk in _chunks(todo, CHUNK):
-            _take(client, mailbox, uidvalidity, chunk, tally, capabilities)
+            if not _take(client, mailbox, uidvalidity, chunk, tally, capabilities):
+                break  # a message could not be fetched: the next poll starts from it
         return uidvalidity, len(uids) - len(todo)
     finally:
         _logout(client)
@@ -185,8 +186,9 @@ def _take(
     chunk: Sequence[int],
     tally: _Tally,
     capabilities: frozenset[str],
-) -> None:
-    """Store a chunk of messages, each committed, then acknowledge those stored."""
+) -> bool:
+    """Store a chunk of messages, each committed, then acknowledge those stored; False
+    when one of them could not be fetched (the cursor then stops short of it)."""
     sizes = _sizes(client, chunk)
     known = set(
         InboundMessage.objects.filter(
@@ -194,6 +196,7 @@ def _take(
         ).values_list("uid", flat=True)
     )
     done: list[int] = []
+    missed: list[int] = []
     try:
         for uid in chunk:
             if uid in known:
@@ -204,7 +207,8 @@ def _take(
             if size is None:  # expunged since the search: nothing to store or acknowledge
                 continue
             raw = _fetch(client, uid, header_only=size > mailbox.max_bytes)
-            if raw is None:
+            if raw is None:  # listed but not fetched: try it again next poll
+                missed.append(uid)
                 continue
             # Committed when it returns (its own transaction).
             row = services.inbound_store(
@@ -226,8 +230,11 @@ def _take(
             pass
         raise
     _acknowledge(client, mailbox, done, capabilities)
-    # Every UID of the chunk is now stored and acknowledged, or was expunged.
-    services.mailbox_cursor_advance(mailbox=mailbox, uidvalidity=uidvalidity, last_uid=chunk[-1])
+    # Every UID of the chunk up to the first one not fetched is now stored and
+    # acknowledged, or was expunged; the cursor never passes a message not stored.
+    last = min(missed) - 1 if missed else chunk[-1]
+    services.mailbox_cursor_advance(mailbox=mailbox, uidvalidity=uidvalidity, last_uid=last)
+    return not missed
 
 
 def _acknowledge(

@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -58,7 +57,7 @@ from reglament.domain.mail import (
     parse_message,
     split_reply,
 )
-from reglament.domain.mail.classify import LOOP, sender_authenticated
+from reglament.domain.mail.classify import LOOP, sender_address, sender_authenticated
 from reglament.mailbox import storage
 from reglament.mailbox.models import (
     InboundEvent,
@@ -323,21 +322,12 @@ def _finish(
     return Outcome(row.pk, state, outcome, ticket.number if ticket else None, reason)
 
 
-_ANGLE_ADDRESS = re.compile(r"<\s*([^<>\s]+@[^<>\s]+)\s*>")
-
-
 def _sender_address(parsed: ParsedMessage) -> str:
-    """The From address, or "" when there is none that is an address.
-
-    Some clients put the whole "Имя <address>" into one encoded-word, which decodes
-    into a display name with no address: the address inside the brackets is taken.
-    """
-    if parsed.sender is None:
+    """The From address (domain.mail.sender_address: the same one authentication
+    reads), or "" when there is none that is an address."""
+    address = sender_address(parsed)
+    if address is None:
         return ""
-    address = parsed.sender.address.strip()
-    found = _ANGLE_ADDRESS.search(address)
-    if found:
-        address = found.group(1).lower()
     try:
         validate_email(address)
     except ValidationError:
@@ -387,9 +377,9 @@ def _who(address: str, *, regulation_id: str) -> _Who:
 
 
 def _participant(user: User, ticket: Ticket) -> bool:
-    """Staff, the requester, a watcher, or a person of the request's organisation or its
-    partner (never of a not-yet-identified organisation: those people are strangers to
-    each other)."""
+    """Staff, the requester, a watcher, or a customer admin of the request's organisation
+    or its partner — exactly who reads the request in the portal (never anyone of a
+    not-yet-identified organisation: those people are strangers to each other)."""
     profile = person_profile(user)
     if profile.staff:
         return True
@@ -400,10 +390,34 @@ def _participant(user: User, ticket: Ticket) -> bool:
     organisation = profile.organisation.pk
     if organisation in _triage_ids():
         return False
-    return organisation in (ticket.organisation_id, ticket.organisation.partner_id)
+    # The organisation's (or its partner's) customer admins see all its requests in
+    # the portal (tickets.services.customer_may_see); a plain colleague does not, and
+    # mailing a request's number must not give them more than the portal would.
+    return profile.role == Membership.Role.CUSTOMER_ADMIN and organisation in (
+        ticket.organisation_id,
+        ticket.organisation.partner_id,
+    )
 
 
 # ------------------------------------------------------------------------ threading
+def _vouched(mail: _Mail) -> bool:
+    """Steps 2 and 3 trust the From address. With our receiving server named
+    (REGLAMENT_MAIL_AUTHSERV_ID) they also need its checks to have passed; without it,
+    From is taken at its word (the token of step 1 needs no such trust)."""
+    if not settings.REGLAMENT_MAIL_AUTHSERV_ID:
+        return True
+    return sender_authenticated(mail.parsed, authserv_id=settings.REGLAMENT_MAIL_AUTHSERV_ID)
+
+
+def _unverified(mail: _Mail, ticket: Ticket) -> str:
+    if _vouched(mail):
+        return ""
+    return _(
+        "The message names %(number)s, but our mail server did not verify its sender "
+        "%(sender)s (no passing DMARC, DKIM or SPF), so it was filed as a new request."
+    ) % {"number": ticket.number, "sender": mail.sender or _("the sender")}
+
+
 def _ticket(number: str) -> Ticket | None:
     ticket = Ticket.objects.select_related("organisation").filter(number=number).first()
     seen: set[int] = set()
@@ -459,9 +473,9 @@ def _thread(mail: _Mail, who: _Who) -> _Thread:
         )
         ticket = _ticket(earlier) if earlier else None
         if ticket is not None:
-            if who.user is not None and _participant(who.user, ticket):
+            if who.user is not None and _participant(who.user, ticket) and _vouched(mail):
                 return _Thread(ticket, "message-id")
-            refused = _(
+            refused = _unverified(mail, ticket) or _(
                 "The message answers a message of %(number)s, but %(sender)s takes no part "
                 "in that request, so it was filed as a new request."
             ) % {"number": ticket.number, "sender": mail.sender or _("the sender")}
@@ -470,12 +484,17 @@ def _thread(mail: _Mail, who: _Who) -> _Thread:
         ticket = _ticket(number)
         if ticket is None:
             continue
-        if who.user is not None and _participant(who.user, ticket):
+        if who.user is not None and _participant(who.user, ticket) and _vouched(mail):
             return _Thread(ticket, "subject")
-        refused = refused or _(
-            "The subject names %(number)s, but %(sender)s takes no part in that request, "
-            "so it was filed as a new request."
-        ) % {"number": number, "sender": mail.sender or _("the sender")}
+        refused = (
+            refused
+            or _unverified(mail, ticket)
+            or _(
+                "The subject names %(number)s, but %(sender)s takes no part in that request, "
+                "so it was filed as a new request."
+            )
+            % {"number": number, "sender": mail.sender or _("the sender")}
+        )
     return _Thread(refused=refused)
 
 
@@ -595,11 +614,6 @@ def _reply(mail: _Mail, who: _Who, thread: _Thread) -> Outcome:
             "The message answers %(number)s, which is closed; it was filed as a new request."
         ) % {"number": ticket.number}
         return _new_request(mail, who, _Thread(refused=closed))
-    if profile.customer and not ticket_services.customer_may_see(profile, ticket):
-        # A colleague of the requester joins the conversation: they become a watcher.
-        ticket_services.ticket_watch(
-            ticket=ticket, actor=intake_actor(), watcher=user, now=mail.now
-        )
     comment = ticket_services.ticket_reply(
         ticket=ticket,
         author=user,

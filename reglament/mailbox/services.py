@@ -129,6 +129,28 @@ def mailbox_update(*, mailbox: Mailbox, actor: User | None = None, **changes: An
         for field in FIELDS
     }
     before = dict(values)
+    moved = [
+        field
+        for field in ("imap_host", "imap_port", "username")
+        if field in changes and changes[field] != before[field]
+    ]
+    if moved and before["secret"] and changes.get("secret", before["secret"]) == before["secret"]:
+        # The stored password or token must never be sent to a server it was not given for.
+        raise MailboxInvalidError(
+            _(
+                "secret: the mailbox now points at another server or account (%(fields)s); "
+                "give its password or token again with the change."
+            )
+            % {"fields": ", ".join(moved)},
+            details={
+                "errors": [
+                    {
+                        "field": "secret",
+                        "message": _("Give the password or token for the new server or account."),
+                    }
+                ]
+            },
+        )
     values.update(changes)
     _apply(mailbox, values, errors)
     changed = sorted(field for field in FIELDS if values[field] != before[field])

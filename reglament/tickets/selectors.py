@@ -477,6 +477,9 @@ def portal_history(
                 text += " " + _("Result: %(resolution)s.") % {
                     "resolution": resolution(data["resolution"])
                 }
+            if data.get("comment"):
+                # The agent's message with the change; the status mail carries it too.
+                text += " " + str(data["comment"])
         elif kind == Kind.REPLIED:
             text = _("Support replied.") if data.get("staff") else _("Reply sent.")
         elif kind == Kind.ATTACHED:

@@ -127,7 +127,15 @@ class StatusForm(ActionForm):
     prefix_name = "status"
     status = forms.ChoiceField(label=_("New status"))
     resolution = forms.ChoiceField(label=_("Resolution"), required=False)
-    comment = forms.CharField(label=_("Comment"), required=False, max_length=2000)
+    comment = forms.CharField(
+        label=_("Message to the customer"),
+        required=False,
+        max_length=2000,
+        help_text=_(
+            "Optional. The customer reads it on the request page and in the clarification "
+            "or closure e-mail; for colleagues, write an internal note instead."
+        ),
+    )
 
     def setup(self, page: AgentRequest) -> None:
         lang = page.lang

@@ -25,7 +25,8 @@ Modules
 `classify`
     ``automatic_reason(message, loop_header=…)`` (RFC 3834: do not auto-reply) and
     ``bounce(message) -> Bounce | None`` (RFC 3464 delivery reports, plus plain-text ones),
-    ``sender_authenticated(message, authserv_id=…)`` (our mail server's RFC 8601
+    ``sender_address(message)`` (the one From address identity and authentication both
+    use) and ``sender_authenticated(message, authserv_id=…)`` (our mail server's RFC 8601
     Authentication-Results vouch for the From address: DMARC, aligned DKIM or SPF).
 `threads`
     Signed tokens for our Reply-To addresses and Message-IDs (``reply_address``,
@@ -57,6 +58,7 @@ from reglament.domain.mail.classify import (
     BouncedRecipient,
     automatic_reason,
     bounce,
+    sender_address,
     sender_authenticated,
 )
 from reglament.domain.mail.parse import Address, Attachment, ParsedMessage, parse_message
@@ -88,6 +90,7 @@ __all__ = [
     "parse_message",
     "reply_address",
     "sanitise_html",
+    "sender_address",
     "sender_authenticated",
     "split_reply",
     "split_reply_html",

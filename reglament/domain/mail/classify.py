@@ -243,6 +243,26 @@ def _plain_bounce(message: ParsedMessage) -> Bounce | None:
 
 # ------------------------------------------------------------ sender authentication
 _COMMENT = re.compile(r"\([^()]*\)")
+_PLAIN_ADDRESS = re.compile(r"^[^\s<>@\"()\[\],;:\\]+@[a-z0-9.-]+\.[a-z0-9-]+$")
+# A From whose single encoded-word held "Name <address>": it decodes into a quoted
+# display name with no address of its own; the one bracketed address is the sender.
+_WHOLE_ENCODED = re.compile(r'^"?[^<>@"]*<([^\s<>@"]+@[a-z0-9.-]+\.[a-z0-9-]+)>"?$')
+
+
+def sender_address(message: ParsedMessage) -> str | None:
+    """The one address the message is from, or None when From names none cleanly.
+
+    Identity (who wrote) and authentication (whose domain vouched) must read the same
+    address: a local part with quotes, brackets or a second "@" — e.g.
+    ``"<agent@vendor.example>"@evil.example`` — is refused rather than guessed at.
+    """
+    if message.sender is None:
+        return None
+    address = message.sender.address.strip().lower()
+    if _PLAIN_ADDRESS.match(address):
+        return address
+    whole = _WHOLE_ENCODED.match(address)
+    return whole.group(1) if whole else None
 
 
 def sender_authenticated(message: ParsedMessage, *, authserv_id: str) -> bool:
@@ -250,15 +270,17 @@ def sender_authenticated(message: ParsedMessage, *, authserv_id: str) -> bool:
 
     Only the topmost ``Authentication-Results`` header written by `authserv_id` (our
     receiving server, which must remove headers claiming its name from outside) is
-    read. The sender counts as authenticated when it reports ``dmarc=pass``, or
+    read, about the address `sender_address` gives (the one identity is taken from).
+    The sender counts as authenticated when it reports ``dmarc=pass``, or
     ``dkim=pass`` signed by the From address's domain, or ``spf=pass`` for a
     MAIL FROM in that domain. An empty `authserv_id` vouches for nobody: a From
     header alone proves nothing.
     """
     wanted = authserv_id.strip().lower()
-    if not wanted or message.sender is None or "@" not in message.sender.address:
+    address = sender_address(message)
+    if not wanted or address is None:
         return False
-    domain = message.sender.address.rsplit("@", 1)[1].lower()
+    domain = address.rsplit("@", 1)[1]
     for value in message.headers_named("Authentication-Results"):
         parts = [part.strip() for part in _COMMENT.sub(" ", value).split(";")]
         if not parts or not parts[0] or parts[0].split()[0].lower() != wanted:

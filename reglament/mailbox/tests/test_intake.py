@@ -233,27 +233,47 @@ def test_in_reply_to_a_stored_message_threads_to_its_request(setup: Intake) -> N
     assert Ticket.objects.count() == 1
 
 
-def test_the_subject_number_threads_mail_from_a_colleague_of_the_requester(
+def test_the_subject_number_gives_a_plain_colleague_no_access_to_the_request(
     setup: Intake,
 ) -> None:
-    # given a request of the customer, and a colleague of its requester
+    # given a request of the customer, and a colleague of its requester (a requester too,
+    # who cannot open that request in the portal)
     ticket = new_request(setup)
-    colleague = PersonFactory.create(
+    PersonFactory.create(
         organisation=setup.desk.customer,
         role=Membership.Role.REQUESTER,
         email="colleague@customer.test",
     )
-    assert not ticket.watchers.exists()
     # when the colleague writes with the number in the subject
     row = setup.store(
         mail(sender="colleague@customer.test", subject=f"Re: [{ticket.number}] касса", body="Жду")
     )
     outcome = inbound_process(row)
-    # then it is their public reply on that request, and they now watch it
+    # then a new request of theirs that says why; the first one is unchanged, unwatched
+    assert outcome.outcome == "created"
+    assert outcome.ticket != ticket.number
+    assert public_comments(ticket) == []
+    assert not ticket.watchers.exists()
+
+
+def test_the_subject_number_threads_mail_from_the_organisation_s_customer_admin(
+    setup: Intake,
+) -> None:
+    # given a request, and the customer admin of its organisation (sees it in the portal)
+    ticket = new_request(setup)
+    admin = PersonFactory.create(
+        organisation=setup.desk.customer,
+        role=Membership.Role.CUSTOMER_ADMIN,
+        email="boss@customer.test",
+    )
+    # when they write with the number in the subject
+    row = setup.store(
+        mail(sender="boss@customer.test", subject=f"Re: [{ticket.number}] касса", body="Жду")
+    )
+    outcome = inbound_process(row)
+    # then it is their public reply on that request
     assert (outcome.outcome, outcome.ticket) == ("replied", ticket.number)
-    assert public_comments(ticket) == ["Жду"]
-    assert Comment.objects.get(ticket=ticket, public=True).author == colleague
-    assert list(ticket.watchers.all()) == [colleague]
+    assert Comment.objects.get(ticket=ticket, public=True).author == admin
 
 
 def test_the_subject_number_from_a_stranger_opens_a_new_request_that_says_why(
@@ -377,6 +397,65 @@ def test_mail_forged_in_an_agent_s_name_never_reaches_the_customer(
     [note] = notes(ticket)
     assert "did not verify" in note or "не подтвердил" in note
     assert "Переведите оплату на новый счёт." in note
+
+
+def test_a_look_alike_from_is_nobody_even_when_its_own_domain_passes_dmarc(
+    setup: Intake, settings: Any
+) -> None:
+    # given: our server vouches for the attacker's domain; the local part imitates agent 1
+    settings.REGLAMENT_MAIL_AUTHSERV_ID = "mx.vendor.test"
+    ticket = new_request(setup)
+    row = setup.store(
+        mail(
+            sender='"<agent1@vendor.test>"@evil.example',
+            subject=f"Re: [{ticket.number}] Касса",
+            body="Оплатите счёт по ссылке.",
+            headers={
+                "Authentication-Results": "mx.vendor.test; dmarc=pass header.from=evil.example"
+            },
+        )
+    )
+    # when it is processed
+    outcome = inbound_process(row)
+    # then: no staff reply on the request; the mail is an unknown sender's, filed apart
+    assert outcome.outcome != "replied"
+    assert outcome.ticket != ticket.number
+    assert public_comments(ticket) == []
+
+
+@pytest.mark.parametrize(
+    ("results", "threaded"),
+    [
+        ("mx.vendor.test; dmarc=pass header.from=customer.test", True),
+        ("mx.vendor.test; dmarc=fail header.from=customer.test", False),
+        (None, False),
+    ],
+)
+def test_with_our_server_named_a_subject_number_needs_a_verified_sender(
+    setup: Intake, settings: Any, results: str | None, threaded: bool
+) -> None:
+    # given our receiving server named, and the requester's request
+    settings.REGLAMENT_MAIL_AUTHSERV_ID = "mx.vendor.test"
+    ticket = new_request(setup)
+    # when mail From the requester names it in the subject, with or without a pass
+    row = setup.store(
+        mail(
+            sender=REQUESTER,
+            subject=f"Re: [{ticket.number}] Касса",
+            body="Касса снова работает.",
+            headers={"Authentication-Results": results} if results else None,
+        )
+    )
+    outcome = inbound_process(row)
+    # then only a verified sender's mail is a reply on it (and may resume its clocks)
+    if threaded:
+        assert (outcome.outcome, outcome.ticket) == ("replied", ticket.number)
+    else:
+        assert outcome.outcome == "created"
+        assert outcome.ticket != ticket.number
+        assert public_comments(ticket) == []
+        new = Ticket.objects.get(number=outcome.ticket)
+        assert any("did not verify" in note for note in notes(new))
 
 
 # ------------------------------------------------------------------ automatic mail

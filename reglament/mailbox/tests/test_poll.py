@@ -139,6 +139,30 @@ def test_crash_after_commit_before_flagging_refetches_and_deduplicates(
     assert all(SEEN in f for f in dovecot.flags(mailbox.folder).values())
 
 
+def test_a_message_the_server_lists_but_does_not_return_is_fetched_again_next_poll(
+    dovecot: Dovecot, imap_mailbox: MailboxFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: three messages, and a server that answers the FETCH of the second empty once
+    mailbox = imap_mailbox()
+    dovecot.append(mailbox.folder, message(1), message(2), message(3))
+    fetch = imap._fetch
+
+    def flaky(client: object, uid: int, *, header_only: bool) -> bytes | None:
+        return None if uid == 2 else fetch(client, uid, header_only=header_only)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(imap, "_fetch", flaky)
+    mailbox_poll(mailbox)
+    monkeypatch.undo()
+    mailbox.refresh_from_db()
+    # then: the cursor stops short of it, so nothing is skipped for good
+    assert mailbox.last_uid == 1
+    assert [r.uid for r in rows(mailbox)] == [1, 3]
+    # when: the next poll runs
+    mailbox_poll(mailbox)
+    # then: all three stored, once each
+    assert [r.uid for r in rows(mailbox)] == [1, 2, 3]
+
+
 def test_crash_before_commit_leaves_no_row_and_the_next_poll_stores_it_once(
     dovecot: Dovecot, imap_mailbox: MailboxFactory, mail_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

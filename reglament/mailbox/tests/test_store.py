@@ -163,6 +163,23 @@ def test_pointing_a_mailbox_at_another_folder_starts_polling_over() -> None:
     assert [e.kind for e in events] == ["added", "updated"]
 
 
+@pytest.mark.django_db
+def test_pointing_a_mailbox_at_another_server_needs_the_secret_given_again() -> None:
+    # given: a mailbox with its password stored
+    mailbox = smtp_box(imap_host="imap.vendor.example", username="support", secret="s3cret")
+    # when: someone points it at another server without giving a password
+    with pytest.raises(MailboxInvalidError) as refused:
+        services.mailbox_update(mailbox=mailbox, imap_host="imap.attacker.example")
+    # then: refused on the secret, nothing changed, so the password never goes there
+    assert refused.value.details["errors"][0]["field"] == "secret"
+    mailbox.refresh_from_db()
+    assert (mailbox.imap_host, mailbox.secret) == ("imap.vendor.example", "s3cret")
+    # and: with the new server's password it is accepted
+    services.mailbox_update(mailbox=mailbox, imap_host="imap2.vendor.example", secret="other")
+    mailbox.refresh_from_db()
+    assert (mailbox.imap_host, mailbox.secret) == ("imap2.vendor.example", "other")
+
+
 # ---------------------------------------------------------------- inbound_store
 @pytest.mark.django_db
 def test_the_same_imap_uid_stored_twice_is_one_row(mail_dir: Path) -> None:

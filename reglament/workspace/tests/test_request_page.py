@@ -193,6 +193,22 @@ def test_status_change_to_clarification_pauses_the_resolution_clock() -> None:
     assert _clock(ticket, "resolution") == "paused"
 
 
+def test_the_message_with_a_status_change_is_the_customer_s_to_read() -> None:
+    # given: an agent asks for clarification with a message (it is mailed, R3.7)
+    d = desk("cera", "standard")
+    ticket = _file(d)
+    page = _client(d.agent1).get(_url(ticket)).content.decode()
+    assert "Message to the customer" in page
+    # when
+    _client(d.agent1).post(
+        _url(ticket, "status"),
+        {"status-status": "clarification", "status-comment": "Пришлите номера камер."},
+    )
+    # then: the customer reads it in their request's history too
+    portal = _client(d.requester).get(f"/requests/{ticket.number}/").content.decode()
+    assert "Пришлите номера камер." in portal
+
+
 def test_done_without_resolution_is_refused_with_the_comment_kept() -> None:
     # given: R3.5 Done needs one of the resolutions
     d = desk("cera", "standard")

@@ -7,7 +7,7 @@ staff reply to the customer unless the server that received it checked the sende
 
 import pytest
 
-from reglament.domain.mail import parse_message, sender_authenticated
+from reglament.domain.mail import parse_message, sender_address, sender_authenticated
 
 OURS = "mx.vendor.example"
 
@@ -61,3 +61,33 @@ def test_anything_else_does_not(results: tuple[str, ...], why: str) -> None:
 
 def test_without_a_configured_server_nobody_is_vouched_for() -> None:
     assert not _vouched(_mail(f"{OURS}; dmarc=pass header.from=vendor.example"), authserv_id="")
+
+
+@pytest.mark.parametrize(
+    ("sender", "address"),
+    [
+        ("Ирина <agent1@vendor.example>", "agent1@vendor.example"),
+        ("AGENT1@Vendor.Example", "agent1@vendor.example"),
+        # one encoded-word holding "Name <address>" decodes to a quoted display name
+        ("=?utf-8?b?0JjRgNC40L3QsCA8aXJpbmFAY3VzdG9tZXIuZXhhbXBsZT4=?=", "irina@customer.example"),
+        # a quoted local part that looks like another address is nobody
+        ('"<agent1@vendor.example>"@evil.example', None),
+        ('"agent1@vendor.example"@evil.example', None),
+        ("undisclosed-recipients:;", None),
+    ],
+)
+def test_the_sender_address_is_one_clean_address_or_none(sender: str, address: str | None) -> None:
+    raw = f"From: {sender}\r\nTo: s@vendor.example\r\nSubject: x\r\n\r\nhi\r\n".encode()
+    assert sender_address(parse_message(raw, max_bytes=1_000_000)) == address
+
+
+def test_a_look_alike_local_part_is_not_vouched_for_by_its_real_domain() -> None:
+    # given: the attacker's own domain passes DMARC; the From's local part imitates an agent
+    raw = _mail(
+        f"{OURS}; dmarc=pass header.from=evil.example",
+        sender='"<agent1@vendor.example>"@evil.example',
+    )
+    # then: neither an identity nor an authenticated sender
+    parsed = parse_message(raw, max_bytes=1_000_000)
+    assert sender_address(parsed) is None
+    assert not sender_authenticated(parsed, authserv_id=OURS)
