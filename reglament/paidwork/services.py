@@ -350,7 +350,7 @@ def estimate_propose(
             actor=actor,
             status=waiting,
             resolution="",
-            comment=_("Paid work proposed: estimate %(number)d.") % {"number": estimate.number},
+            comment="",  # the paid-work event says it, in the reader's language
             now=now,
             check_next=False,
         )
@@ -469,7 +469,7 @@ def estimate_approve(*, estimate: Estimate, actor: User, now: datetime | None = 
         estimate=estimate,
         regulation=regulation,
         actor=actor,
-        comment=_("Estimate %(number)d approved.") % {"number": estimate.number},
+        comment="",  # the paid-work event says it, in the reader's language
         now=now,
     )
     _after_commit(estimate, Kind.PAID_WORK_APPROVED)
@@ -568,7 +568,7 @@ def estimate_withdraw(
             estimate=estimate,
             regulation=regulation,
             actor=actor,
-            comment=_("Estimate %(number)d withdrawn.") % {"number": estimate.number},
+            comment="",  # the paid-work event says it, in the reader's language
             now=now,
         )
     return estimate
@@ -671,7 +671,7 @@ def _expire(estimate: Estimate, ticket: Ticket, now: datetime) -> None:
             estimate=estimate,
             regulation=regulation_of(ticket),
             actor=None,
-            comment=_("Estimate %(number)d expired unanswered.") % {"number": estimate.number},
+            comment="",  # the paid-work event says it, in the reader's language
             now=now,
         )
     _after_commit(estimate, EXPIRED_NOTICE)

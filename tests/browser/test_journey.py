@@ -5,7 +5,8 @@ promise; agent1 (line 1) takes it and asks for clarification, which stops the
 resolution clock (R3.7); the customer answers in the portal and the clock runs
 again; the request moves to line 3 (R3.6), whose agent resolves it with a
 resolution code (R3.5); the customer sees it done. A second request the customer
-closes themselves (R3.8).
+closes themselves (R3.8). A partner files for its client (R2.1), and a Krizhik
+customer approves paid work (R4.6).
 
 Labels are looked up in the language under test through the same gettext
 catalogue the pages use, and each is checked to really be Russian in the Russian
@@ -14,15 +15,20 @@ run, so an untranslated label fails here rather than passing unnoticed.
 
 import re
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User
 from django.utils import timezone, translation
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from reglament.cli import main as reglament
+from reglament.paidwork.models import Estimate
+from reglament.paidwork.services import estimate_propose
 from reglament.regulations.demo import DEMO_PASSWORD
+from reglament.tickets import services
 from reglament.tickets.models import Attachment, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -242,4 +248,82 @@ def test_a_customer_closes_their_own_request(
     screenshot(page, f"{t.language}-closed-by-customer")
     ticket.refresh_from_db()
     assert (ticket.status, ticket.is_open) == ("closed", False)
+    assert problems == []
+
+
+def test_a_partner_files_for_its_client(
+    demo: None,
+    live_server: LiveServer,
+    contexts: Callable[[], BrowserContext],
+    words: Words,
+    screenshot: Screenshot,
+) -> None:
+    t = words
+    problems: list[str] = []
+    page = _page(contexts(), problems)
+    # given: R2.1 the partner's engineer
+    _sign_in(page, live_server, "partner", t)
+    page.get_by_role("navigation").get_by_role("link", name=t("New request")).click()
+    # when: they choose their client and describe the problem
+    page.get_by_label(t("For which client")).select_option(label="Аптека «Здоровье»")
+    _settled(page)
+    page.get_by_label(t.pick("Консультация по SET", "Consultation on SET")).check()
+    page.get_by_label(t("Subject"), exact=True).fill("Не загружаются цены в аптеке")
+    # then: the partner's Expert promise, counted in Moscow working hours (R2.3)
+    expect(page.locator("#promise-preview")).to_contain_text("10:00–19:00")
+    screenshot(page, f"{t.language}-partner-form")
+    _settled(page)
+    page.get_by_role("button", name=t("File the request")).click()
+    expect(page.locator("#confirmation")).to_be_visible()
+    # then: the request is the client's, filed by the partner
+    ticket = Ticket.objects.get(subject="Не загружаются цены в аптеке")
+    assert (ticket.organisation.name, ticket.requester.username) == (
+        "Аптека «Здоровье»",
+        "partner",
+    )
+    assert problems == []
+
+
+def test_a_krizhik_customer_approves_paid_work(
+    demo: None,
+    live_server: LiveServer,
+    contexts: Callable[[], BrowserContext],
+    words: Words,
+    screenshot: Screenshot,
+) -> None:
+    t = words
+    # given: R4.6 a Start request past its 4 working hours, with an estimate proposed
+    requester = User.objects.get(username="start")
+    agent = User.objects.get(username="agent1")
+    filed = timezone.now() - timedelta(days=20)  # more than 4 working hours, holidays or not
+    ticket = services.ticket_create(actor=requester, subject="Не проводится поступление", now=filed)
+    services.ticket_transition(
+        ticket=ticket, actor=agent, status="in-progress", now=filed + timedelta(minutes=10)
+    )
+    estimate_propose(
+        ticket=ticket,
+        actor=agent,
+        scope="Анализ базы и исправление проводок",
+        hours="6",
+        rate="3500",
+        valid_until=timezone.localdate(timezone.now()) + timedelta(days=14),
+        now=timezone.now() - timedelta(minutes=1),
+    )
+    problems: list[str] = []
+    page = _page(contexts(), problems)
+    _sign_in(page, live_server, "start", t)
+    # when: they open the request and approve the estimate
+    page.get_by_role("navigation").get_by_role("link", name=t("My requests")).click()
+    page.get_by_role("link", name=ticket.number).click()
+    expect(page.locator("#paid-work")).to_contain_text(re.compile(r"21[\s\u00a0]?000[.,]00"))
+    screenshot(page, f"{t.language}-estimate")
+    if t.language == "ru":  # the history speaks the reader's language, nothing stored in another
+        expect(page.locator("#history")).not_to_contain_text("Paid work")
+    page.get_by_role("button", name=t("Approve the estimate")).click()
+    # then: approved, and the request is back in work
+    expect(page.get_by_role("button", name=t("Approve the estimate"))).to_have_count(0)
+    screenshot(page, f"{t.language}-approved")
+    assert Estimate.objects.get(ticket=ticket).state == "approved"
+    ticket.refresh_from_db()
+    assert ticket.status == "in-progress"
     assert problems == []
