@@ -46,6 +46,7 @@ from django.utils.translation import gettext as _
 from reglament.accounts import services as accounts_services
 from reglament.accounts.models import Membership, Organisation
 from reglament.accounts.selectors import person_profile
+from reglament.core.errors import AppError
 from reglament.domain.mail import (
     Bounce,
     ParsedMessage,
@@ -625,17 +626,63 @@ def _reply(mail: _Mail, who: _Who, thread: _Thread) -> Outcome:
     )
     if skipped:
         _note(ticket, _skipped_note(skipped), now=mail.now)
+    reason = _("A reply on %(number)s (threaded by %(via)s).") % {
+        "number": ticket.number,
+        "via": thread.via,
+    }
+    if profile.customer and _asks_to_close(body):
+        reason += " " + _close_by_mail(ticket, user, now=mail.now)
     return _finish(
         mail,
         State.PROCESSED,
         Result.REPLIED,
-        _("A reply on %(number)s (threaded by %(via)s).")
-        % {"number": ticket.number, "via": thread.via},
+        reason,
         ticket=ticket,
         comment_id=comment.pk,
         via=thread.via,
         staff=profile.staff,
     )
+
+
+# R3.8 by mail: a reply whose first line is one of these closes the request.
+CLOSE_COMMANDS = frozenset(
+    {
+        "close",
+        "close it",
+        "close the request",
+        "закрыть",
+        "закройте",
+        "закрыть обращение",
+        "закройте обращение",
+        "закройте заявку",
+        "закрыть заявку",
+    }
+)
+
+
+def _asks_to_close(body: str) -> bool:
+    """Whether the new text starts with a close command ("Закрыть", "Close", "#close")."""
+    first = next((line.strip() for line in body.splitlines() if line.strip()), "")
+    return first.lower().strip("#!.,;: ").strip() in CLOSE_COMMANDS
+
+
+def _close_by_mail(ticket: Ticket, user: User, *, now: datetime) -> str:
+    """Close the request as its requester asked (the regulation's closing status, as in
+    the portal); when the regulation or the person's role does not allow it, say so on
+    the request for support to answer."""
+    try:
+        ticket_services.ticket_close_by_requester(
+            ticket=ticket, actor=user, comment=_("Closed by the customer's e-mail."), now=now
+        )
+    except AppError as refused:
+        _note(
+            ticket,
+            _("The customer asked by e-mail to close the request, but: %(why)s")
+            % {"why": refused.message},
+            now=now,
+        )
+        return _("They asked to close it; refused: %(why)s") % {"why": refused.message}
+    return _("They closed it (R3.8).")
 
 
 def _new_request(mail: _Mail, who: _Who, thread: _Thread) -> Outcome:

@@ -458,6 +458,39 @@ def test_with_our_server_named_a_subject_number_needs_a_verified_sender(
         assert any("did not verify" in note for note in notes(new))
 
 
+@pytest.mark.parametrize("command", ["Закрыть", "закройте обращение.", "Close", "#close"])
+def test_a_reply_that_says_close_closes_the_request_r3_8(setup: Intake, command: str) -> None:
+    # given the requester's request (CERA: the user may close a request themselves)
+    ticket = new_request(setup)
+    # when they reply to our mail with the command on the first line
+    row = setup.store(
+        mail(sender=REQUESTER, to=reply_to(ticket.number), body=f"{command}\n\nВсё работает.")
+    )
+    outcome = inbound_process(row)
+    # then their reply is on the request and it is closed, as the portal's button does
+    assert (outcome.outcome, outcome.ticket) == ("replied", ticket.number)
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.is_open) == ("closed", False)
+    assert "closed it" in outcome.reason
+
+
+def test_close_is_a_command_only_on_the_first_line(setup: Intake) -> None:
+    # given
+    ticket = new_request(setup)
+    # when the word comes later in the text
+    row = setup.store(
+        mail(
+            sender=REQUESTER,
+            to=reply_to(ticket.number),
+            body="Касса снова не печатает.\nНе закрывайте, пожалуйста.\nЗакрыть",
+        )
+    )
+    inbound_process(row)
+    # then it is just a reply
+    ticket.refresh_from_db()
+    assert ticket.is_open
+
+
 # ------------------------------------------------------------------ automatic mail
 def test_an_out_of_office_reply_is_recorded_and_the_clock_stays_paused(setup: Intake) -> None:
     # given a request waiting in Clarification, its resolution clock paused (R3.7)
