@@ -19,7 +19,8 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 
 
-def _port(value: str) -> int:
+def port_number(value: str) -> int:
+    """An argparse type: a TCP port, 1–65535."""
     try:
         port = int(value)
     except ValueError:
@@ -44,7 +45,10 @@ def _add_address_arguments(parser: argparse.ArgumentParser) -> None:
         "--host", default=DEFAULT_HOST, help="address to listen on (default: %(default)s)"
     )
     parser.add_argument(
-        "--port", type=_port, default=DEFAULT_PORT, help="port to listen on (default: %(default)s)"
+        "--port",
+        type=port_number,
+        default=DEFAULT_PORT,
+        help="port to listen on (default: %(default)s)",
     )
 
 

@@ -26,6 +26,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
+from reglament.cli import port_number
 from reglament.cli.calendar import UsageError
 from reglament.cli.ticket import guarded
 
@@ -34,16 +35,6 @@ if TYPE_CHECKING:
 
 SECURITY = ("ssl", "starttls", "none")
 UNKNOWN_SENDER = ("triage", "instructions")
-
-
-def _port(value: str) -> int:
-    try:
-        port = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
-    if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{port} is not between 1 and 65535")
-    return port
 
 
 def _bytes_count(value: str) -> int:
@@ -139,13 +130,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     listen.add_argument("--mailbox", required=True, metavar="NAME")
     listen.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
-    listen.add_argument("--port", type=_port, default=2525, help="default: %(default)s")
+    listen.add_argument("--port", type=port_number, default=2525, help="default: %(default)s")
     listen.set_defaults(handler=guarded("mailbox listen", _listen))
 
 
 def _settings_arguments(parser: argparse.ArgumentParser, *, adding: bool) -> None:
     parser.add_argument("--imap-host", metavar="HOST")
-    parser.add_argument("--imap-port", type=_port, metavar="PORT", help="993 for ssl, else 143")
+    parser.add_argument(
+        "--imap-port", type=port_number, metavar="PORT", help="993 for ssl, else 143"
+    )
     parser.add_argument("--security", choices=SECURITY, help="default ssl; none: loopback only")
     parser.add_argument("--username", metavar="LOGIN", help="the IMAP login")
     secret = parser.add_mutually_exclusive_group()
