@@ -29,8 +29,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -39,13 +42,13 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from reglament.accounts import services as accounts_services
 from reglament.accounts.models import Membership, Organisation
-from reglament.accounts.selectors import person_profile
+from reglament.accounts.selectors import Profile, person_profile
 from reglament.core.errors import AppError
 from reglament.domain.mail import (
     Bounce,
@@ -96,6 +99,44 @@ class Outcome:
     reason: str = ""
 
 
+# ------------------------------------------------------------- one processing run
+@dataclass
+class _RunCache:
+    """Lookups that stay the same from one message to the next, kept for one processing
+    run (one `inbound_process_pending` or `inbound_process` call) and dropped with it:
+    a change made between runs is always seen. Dropped too when a message fails, since
+    its transaction rolled back what it may have created (the intake actor, say)."""
+
+    secret: bytes | None = None
+    own_addresses: frozenset[str] | None = None
+    prefixes: dict[str, list[str]] = field(default_factory=dict)
+    actor: User | None = None
+
+    def clear(self) -> None:
+        self.secret = None
+        self.own_addresses = None
+        self.prefixes.clear()
+        self.actor = None
+
+
+_run_cache: ContextVar[_RunCache | None] = ContextVar("reglament_mail_run_cache", default=None)
+
+
+@contextmanager
+def _processing_run() -> Iterator[_RunCache]:
+    """The run's cache; a run inside a run (a nested call) shares the outer one."""
+    current = _run_cache.get()
+    if current is not None:
+        yield current
+        return
+    cache = _RunCache()
+    token = _run_cache.set(cache)
+    try:
+        yield cache
+    finally:
+        _run_cache.reset(token)
+
+
 # ------------------------------------------------------------------------ secrets
 def mail_secret() -> bytes:
     """The key of the request tokens in our addresses and Message-IDs.
@@ -103,6 +144,15 @@ def mail_secret() -> bytes:
     REGLAMENT_MAIL_SECRET when set; otherwise an HMAC of SECRET_KEY under a label of
     its own, so the token key is never SECRET_KEY itself.
     """
+    cache = _run_cache.get()
+    if cache is not None:
+        if cache.secret is None:
+            cache.secret = _mail_secret()
+        return cache.secret
+    return _mail_secret()
+
+
+def _mail_secret() -> bytes:
     configured: str = settings.REGLAMENT_MAIL_SECRET
     if configured:
         return configured.encode("utf-8")
@@ -118,7 +168,7 @@ def inbound_process(message: InboundMessage, *, now: datetime | None = None) -> 
     Returns without doing anything when another worker holds the row or the message
     was processed already.
     """
-    with transaction.atomic():
+    with _processing_run(), transaction.atomic():
         rows = InboundMessage.objects.filter(pk=message.pk)
         if connection.features.has_select_for_update_skip_locked:
             rows = rows.select_for_update(skip_locked=True)
@@ -141,13 +191,28 @@ def inbound_process_pending(
     own transaction; at most `limit`. A message that fails is not tried again in the same
     run. `exhausted` also retries failed messages that used up their attempts."""
     done: list[Outcome] = []
+    # Rows not to look at again in this run: those that failed (or were held by another
+    # worker). Processed and ignored rows never wait again, so the waiting filter leaves
+    # them out without a NOT IN list that grows with the run.
     tried: set[int] = set()
-    while limit is None or len(done) < limit:
-        outcome = _process_next(mailbox=mailbox, tried=tried, exhausted=exhausted, now=now)
-        if outcome is None:
-            break
-        tried.add(outcome.message)
-        done.append(outcome)
+    candidates: deque[int] = deque()
+    with _processing_run():
+        while limit is None or len(done) < limit:
+            if not candidates:
+                # The next waiting rows, oldest first, read in one query; each is then
+                # claimed (and checked to be waiting still) by its primary key.
+                candidates.extend(_candidates(mailbox=mailbox, tried=tried, exhausted=exhausted))
+                if not candidates:
+                    break
+            pk = candidates.popleft()
+            outcome = _process_next(pk=pk, mailbox=mailbox, exhausted=exhausted, now=now)
+            if outcome is None:
+                # Locked by another worker, or no longer waiting: leave it to them.
+                tried.add(pk)
+                continue
+            if outcome.state not in (State.PROCESSED, State.IGNORED):
+                tried.add(outcome.message)
+            done.append(outcome)
     return done
 
 
@@ -168,16 +233,23 @@ def _waiting(row: InboundMessage, *, limit: int | None) -> bool:
     return row.state == State.REJECTED and row.processed_at is None
 
 
+_CANDIDATES = 100
+
+
+def _candidates(*, mailbox: Mailbox | None, tried: set[int], exhausted: bool) -> list[int]:
+    rows = InboundMessage.objects.filter(waiting_filter(exhausted=exhausted)).exclude(pk__in=tried)
+    if mailbox is not None:
+        rows = rows.filter(mailbox=mailbox)
+    return list(rows.order_by("received_at", "pk").values_list("pk", flat=True)[:_CANDIDATES])
+
+
 def _process_next(
-    *, mailbox: Mailbox | None, tried: set[int], exhausted: bool, now: datetime | None
+    *, pk: int, mailbox: Mailbox | None, exhausted: bool, now: datetime | None
 ) -> Outcome | None:
     with transaction.atomic():
-        rows = InboundMessage.objects.filter(waiting_filter(exhausted=exhausted)).exclude(
-            pk__in=tried
-        )
+        rows = InboundMessage.objects.filter(waiting_filter(exhausted=exhausted), pk=pk)
         if mailbox is not None:
             rows = rows.filter(mailbox=mailbox)
-        rows = rows.order_by("received_at", "pk")
         if connection.features.has_select_for_update_skip_locked:
             rows = rows.select_for_update(skip_locked=True, of=("self",))
         row = rows.select_related("mailbox").first()
@@ -205,6 +277,9 @@ def _run(row: InboundMessage, *, now: datetime | None) -> Outcome:
 
 
 def _fail(row: InboundMessage, error: Exception) -> Outcome:
+    # What the failed message looked up or created was rolled back: look it up again.
+    if (cache := _run_cache.get()) is not None:
+        cache.clear()
     message = str(error) or type(error).__name__
     row.state = State.FAILED
     row.error = _("Attempt %(attempt)d of %(limit)d failed: %(error)s") % {
@@ -241,6 +316,24 @@ class _Who:
     user: User | None
     kind: str  # "person", "unknown", "ambiguous"
     others: tuple[str, ...] = ()
+
+
+def _profile(user: User) -> Profile:
+    """person_profile(user), from the membership `_who` loaded with the user (with its
+    organisation, in this transaction) when it is there; else asked as usual."""
+    if not User.membership.is_cached(user):
+        return person_profile(user)
+    try:
+        membership: Membership = user.membership
+    except Membership.DoesNotExist:
+        return person_profile(user)
+    return Profile(
+        user=user,
+        role=membership.role,
+        organisation=membership.organisation,
+        line=membership.line,
+        language=membership.language,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,14 +435,19 @@ def _our_address(address: str) -> bool:
         return False
     local, _at, domain = address.rpartition("@")
     plain = f"{local.partition('+')[0]}@{domain}"
-    return Mailbox.objects.filter(Q(address__iexact=address) | Q(address__iexact=plain)).exists()
+    cache = _run_cache.get()
+    if cache is None:
+        return Mailbox.objects.filter(
+            Q(address__iexact=address) | Q(address__iexact=plain)
+        ).exists()
+    if cache.own_addresses is None:
+        cache.own_addresses = frozenset(
+            a.lower() for a in Mailbox.objects.values_list("address", flat=True)
+        )
+    return address.lower() in cache.own_addresses or plain.lower() in cache.own_addresses
 
 
 # ------------------------------------------------------------------------------ who
-def _triage_ids() -> set[int]:
-    return set(TriageOrganisation.objects.values_list("organisation_id", flat=True))
-
-
 def _who(address: str, *, regulation_id: str) -> _Who:
     """The person the address belongs to: User.email (any case) with a membership.
 
@@ -358,18 +456,27 @@ def _who(address: str, *, regulation_id: str) -> _Who:
     """
     if not address:
         return _Who(None, "unknown")
+    # Whether each one's organisation is a not-yet-identified one, in the same query.
     people = list(
         User.objects.filter(email__iexact=address, is_active=True, membership__isnull=False)
         .select_related("membership__organisation")
+        .annotate(
+            in_triage=Exists(
+                TriageOrganisation.objects.filter(
+                    organisation_id=OuterRef("membership__organisation_id")
+                )
+            )
+        )
         .order_by("pk")
     )
-    triage = _triage_ids()
-    known = [p for p in people if p.membership.organisation_id not in triage]
+    known = [p for p in people if not p.in_triage]
     if len(known) == 1:
         return _Who(known[0], "person")
     if len(known) > 1:
         return _Who(None, "ambiguous", tuple(p.get_username() for p in known))
-    unidentified = [p for p in people if p.membership.organisation_id in triage]
+    unidentified = [p for p in people if p.in_triage]
+    if not unidentified:
+        return _Who(None, "unknown")
     mine = TriageOrganisation.objects.filter(regulation_id=regulation_id).first()
     for person in unidentified:
         if mine is not None and person.membership.organisation_id == mine.organisation_id:
@@ -381,7 +488,7 @@ def _participant(user: User, ticket: Ticket) -> bool:
     """Staff, the requester, a watcher, or a customer admin of the request's organisation
     or its partner — exactly who reads the request in the portal (never anyone of a
     not-yet-identified organisation: those people are strangers to each other)."""
-    profile = person_profile(user)
+    profile = _profile(user)
     if profile.staff:
         return True
     if not profile.customer or profile.organisation is None:
@@ -389,7 +496,7 @@ def _participant(user: User, ticket: Ticket) -> bool:
     if ticket.requester_id == user.pk or ticket.watchers.filter(pk=user.pk).exists():
         return True
     organisation = profile.organisation.pk
-    if organisation in _triage_ids():
+    if TriageOrganisation.objects.filter(organisation_id=organisation).exists():
         return False
     # The organisation's (or its partner's) customer admins see all its requests in
     # the portal (tickets.services.customer_may_see); a plain colleague does not, and
@@ -500,8 +607,14 @@ def _thread(mail: _Mail, who: _Who) -> _Thread:
 
 
 def _number_prefixes(mailbox: Mailbox) -> list[str]:
+    cache = _run_cache.get()
+    if cache is not None and (known := cache.prefixes.get(mailbox.regulation_id)) is not None:
+        return known
     version = regulation_get_latest(mailbox.regulation_id)
-    return [version.parsed().number_prefix] if version is not None else []
+    prefixes = [version.parsed().number_prefix] if version is not None else []
+    if cache is not None:
+        cache.prefixes[mailbox.regulation_id] = prefixes
+    return prefixes
 
 
 # -------------------------------------------------------------------------- bodies
@@ -585,7 +698,7 @@ def _reply(mail: _Mail, who: _Who, thread: _Thread) -> Outcome:
             comment_id=note,
             via=thread.via,
         )
-    profile = person_profile(user)
+    profile = _profile(user)
     if profile.staff and not sender_authenticated(
         mail.parsed, authserv_id=settings.REGLAMENT_MAIL_AUTHSERV_ID
     ):
@@ -690,7 +803,7 @@ def _new_request(mail: _Mail, who: _Who, thread: _Thread) -> Outcome:
     user = who.user
     notes: list[str] = [thread.refused] if thread.refused else []
     outcome = Result.CREATED
-    if user is not None and person_profile(user).staff:
+    if user is not None and _profile(user).staff:
         return _finish(
             mail,
             State.IGNORED,
@@ -877,8 +990,11 @@ def intake_actor() -> User:
     it may register a request on a customer's behalf with the instant the mail
     arrived, as an agent may. Created on first use.
     """
+    cache = _run_cache.get()
+    if cache is not None and cache.actor is not None:
+        return cache.actor
     # get_or_create: two workers creating it at once both end with the same row.
-    user, _created = User.objects.get_or_create(
+    user, created = User.objects.get_or_create(
         username=INTAKE_USERNAME,
         defaults={
             "first_name": _("Mail intake"),
@@ -888,6 +1004,9 @@ def intake_actor() -> User:
             "password": make_password(None),  # unusable
         },
     )
+    if cache is not None and not created:
+        # Kept only when it existed before: one created now is not committed yet.
+        cache.actor = user
     return user
 
 

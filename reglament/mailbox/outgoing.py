@@ -43,6 +43,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -93,10 +94,19 @@ _REFERENCES_KEPT = 10
 def _language(user: User | None) -> str:
     code = settings.LANGUAGE_CODE
     if user is not None:
-        code = (
-            Membership.objects.filter(user_id=user.pk).values_list("language", flat=True).first()
-            or code
-        )
+        if User.membership.is_cached(user):
+            # Loaded with the user in this transaction (the intake's sender lookup).
+            try:
+                language = user.membership.language
+            except Membership.DoesNotExist:
+                language = None
+        else:
+            language = (
+                Membership.objects.filter(user_id=user.pk)
+                .values_list("language", flat=True)
+                .first()
+            )
+        code = language or code
     return "en" if code.startswith("en") else "ru"
 
 
@@ -371,13 +381,18 @@ def _rate_limited(*, to_address: str, mailbox: Mailbox | None, now: datetime) ->
         created_at__gte=since,
         state__in=(State.QUEUED, State.SENT, State.FAILED),
     )
+    # Both counts in one query.
+    wanted = {"sender": Count("pk", filter=Q(to_address=to_address))}
+    if mailbox is not None:
+        wanted["mailbox"] = Count("pk", filter=Q(mailbox=mailbox))
+    counts = recent.aggregate(**wanted)
     per_sender: int = settings.REGLAMENT_MAIL_AUTO_REPLY_PER_SENDER_HOUR
-    if recent.filter(to_address=to_address).count() >= per_sender:
+    if counts["sender"] >= per_sender:
         return _(
             "Rate limit: %(count)d automatic replies to %(address)s within an hour already."
         ) % {"count": per_sender, "address": to_address}
     per_mailbox: int = settings.REGLAMENT_MAIL_AUTO_REPLY_PER_MAILBOX_HOUR
-    if mailbox is not None and recent.filter(mailbox=mailbox).count() >= per_mailbox:
+    if mailbox is not None and counts["mailbox"] >= per_mailbox:
         return _(
             "Rate limit: %(count)d automatic replies from %(mailbox)s within an hour already."
         ) % {"count": per_mailbox, "mailbox": mailbox.address}
@@ -495,7 +510,12 @@ def outbound_for_inbound(*, row: InboundMessage, now: datetime) -> OutboundMessa
     if kind == Kind.ACKNOWLEDGEMENT:
         if ticket is None:
             return None
-        requester = User.objects.get(pk=ticket.requester_id)
+        # The requester the intake just filed it for, when the ticket still holds them.
+        requester = (
+            ticket.requester
+            if Ticket.requester.is_cached(ticket)
+            else User.objects.get(pk=ticket.requester_id)
+        )
         created = TicketEvent.objects.filter(ticket=ticket, kind=EventKind.CREATED).first()
         return _queue(
             kind,
