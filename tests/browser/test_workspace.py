@@ -184,10 +184,10 @@ def test_shortcuts_list_and_note_key(
     # when: `n` — then the note is chosen and the text field has the focus
     page.keyboard.press("n")
     expect(page.get_by_label("Internal note")).to_be_checked()
-    expect(page.get_by_label("Message")).to_be_focused()
+    expect(page.get_by_label("Message", exact=True)).to_be_focused()
     # and: typing `a` in the field types, it does not assign
     page.keyboard.type("a")
-    expect(page.get_by_label("Message")).to_have_value("a")
+    expect(page.get_by_label("Message", exact=True)).to_have_value("a")
     ticket.refresh_from_db()
     assert ticket.assignee is None
 
