@@ -120,6 +120,28 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     process.add_argument("--json", action="store_true", help="one JSON array of outcomes")
     process.set_defaults(handler=guarded("mailbox process", _process))
 
+    outbox = actions.add_parser(
+        "outbox",
+        help="the mail Reglament sent or could not send",
+        description="Outgoing mail, newest first: of one request, or what failed for good. "
+        "Each line: id, state, kind, address, request, and why it was skipped or the "
+        "last error.",
+    )
+    which = outbox.add_mutually_exclusive_group(required=True)
+    which.add_argument("--ticket", metavar="NUMBER", help="the mail about one request")
+    which.add_argument("--failed", action="store_true", help="every message that failed")
+    outbox.add_argument("--json", action="store_true", help="one JSON array")
+    outbox.set_defaults(handler=guarded("mailbox outbox", _outbox))
+
+    resend = actions.add_parser(
+        "resend",
+        help="queue a failed message again",
+        description="Queue a message that failed (see 'reglament mailbox outbox --failed') "
+        "again, e.g. after the address or the mail server was fixed; the worker sends it.",
+    )
+    resend.add_argument("id", type=int, metavar="ID")
+    resend.set_defaults(handler=guarded("mailbox resend", _resend))
+
     listen = actions.add_parser(
         "listen",
         help="run an SMTP server an MTA delivers a mailbox's mail into",
@@ -291,6 +313,69 @@ def _process(args: argparse.Namespace) -> None:
             f"{failed} of {len(outcomes)} messages failed; see 'reglament mailbox show'.",
             details={"failed": failed},
         )
+
+
+def _outbox(args: argparse.Namespace) -> None:
+    from reglament.core.errors import NotFoundError
+    from reglament.mailbox import selectors
+    from reglament.tickets.models import Ticket
+
+    if args.ticket:
+        ticket = Ticket.objects.filter(number=args.ticket).first()
+        if ticket is None:
+            raise NotFoundError(
+                f"--ticket {args.ticket}: there is no such request; give a number such as "
+                "CERA-2026-000123.",
+                details={"ticket": args.ticket},
+            )
+        rows = list(reversed(selectors.outbound_for_ticket(ticket_id=ticket.pk)))
+    else:
+        rows = list(selectors.outbound_failed().select_related("ticket")[:200])
+    items = [
+        {
+            "id": row.pk,
+            "state": row.state,
+            "kind": row.kind,
+            "to": row.to_address,
+            "ticket": row.ticket.number if row.ticket_id and row.ticket else None,
+            "subject": row.subject,
+            "attempts": row.attempts,
+            "why": row.skip_reason or row.last_error,
+            "created_at": row.created_at.isoformat(),
+            "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+        }
+        for row in rows
+    ]
+    if args.json:
+        _out(json.dumps(items, ensure_ascii=False))
+        return
+    for item in items:
+        _out(
+            f"#{item['id']} {item['state']} {item['kind']} {item['to'] or '-'} "
+            f"{item['ticket'] or '-'} {item['why']}".rstrip()
+        )
+    _out(f"{len(items)} messages")
+
+
+def _resend(args: argparse.Namespace) -> None:
+    from reglament.core.errors import NotFoundError
+    from reglament.mailbox.models import OutboundMessage
+    from reglament.mailbox.outgoing import outbound_retry
+
+    row = OutboundMessage.objects.filter(pk=args.id).first()
+    if row is None:
+        raise NotFoundError(
+            f"{args.id}: there is no outgoing message with this id; see "
+            "'reglament mailbox outbox --failed'.",
+            details={"id": args.id},
+        )
+    if row.state != OutboundMessage.State.FAILED:
+        raise UsageError(
+            f"{args.id}: the message is {row.state}, not failed; only a failed message is "
+            "queued again."
+        )
+    row = outbound_retry(outbound=row)
+    _out(f"#{row.pk} {row.state}: the worker sends it to {row.to_address}")
 
 
 def _listen(args: argparse.Namespace) -> None:

@@ -3,6 +3,7 @@ read back from a real SMTP server on 127.0.0.1 (aiosmtpd)."""
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import threading
@@ -18,6 +19,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from reglament.accounts.models import Membership
+from reglament.cli import main
 from reglament.domain.mail.threads import number_from_address, number_from_message_id
 from reglament.mailbox.intake import inbound_process_pending, mail_secret
 from reglament.mailbox.models import InboundMessage, MailAddressFailure, OutboundMessage
@@ -562,6 +564,41 @@ def test_smtp_down_queues_retries_with_backoff_then_fails_visibly(
         3,
     )
     assert smtp_server.received == []
+
+
+@pytest.mark.django_db
+def test_the_outbox_command_lists_a_failed_message_and_resend_delivers_it(
+    smtp_server: SmtpServer, mail_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given an acknowledgement that failed for good while the SMTP port was closed
+    setup = intake()
+    down = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": _closed_port(), "timeout": 5},
+        }
+    }
+    with override_settings(MAILERS=down, REGLAMENT_MAIL_SEND_ATTEMPTS=1):
+        ticket = _new_request(setup)
+        outbound_send_due(now=timezone.now())
+    row = OutboundMessage.objects.get()
+    assert row.state == "failed"
+    capsys.readouterr()
+    # when support lists what failed
+    assert main(["mailbox", "outbox", "--failed", "--json"]) == 0
+    # then the message, its request and the error
+    [listed] = json.loads(capsys.readouterr().out)
+    assert (listed["id"], listed["state"], listed["ticket"]) == (row.pk, "failed", ticket.number)
+    assert "ConnectionRefusedError" in listed["why"]
+    # when they send it again once the server is back
+    assert main(["mailbox", "resend", str(row.pk)]) == 0
+    assert outbound_send_due(now=timezone.now()) == {"sent": 1, "queued": 0, "failed": 0}
+    # then it is delivered, and resending a sent message is refused with the reason
+    assert len(smtp_server.received) == 1
+    capsys.readouterr()
+    assert main(["mailbox", "resend", str(row.pk)]) == 2
+    assert "only a failed message" in capsys.readouterr().err
+    assert main(["mailbox", "outbox", "--ticket", "NOPE-2026-000001"]) == 1
 
 
 @pytest.mark.django_db
