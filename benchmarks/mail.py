@@ -52,7 +52,6 @@ import random
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -67,9 +66,7 @@ from email.utils import format_datetime, formataddr
 from pathlib import Path
 from time import perf_counter, process_time
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
-from benchmarks.business_time import describe_machine
 from benchmarks.tickets import (
     BACKENDS,
     TITLES,
@@ -78,11 +75,11 @@ from benchmarks.tickets import (
     Result,
     _goal_text,
     _value_text,
-    _version,
     database_environment,
     database_label,
-    print_goals,
+    each_database,
     progress,
+    write_json,
 )
 
 if TYPE_CHECKING:
@@ -802,70 +799,28 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def child_arguments(args: argparse.Namespace, backend: str, out: Path) -> list[str]:
+    chosen = ["--messages", str(args.messages), "--seed", str(args.seed)]
+    chosen += ["--quick"] if args.quick else []
+    return [*chosen, "--database", backend, "--child", str(out)]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.child is not None:
         result = run_backend(args)
         args.child.write_text(json.dumps(asdict(result), ensure_ascii=False), encoding="utf-8")
         return 0
-
-    url = os.environ.get("DATABASE_URL", "")
-    machine = describe_machine()
-    print("Reglament mail benchmark: e-mail intake, parse only and from a filled IMAP mailbox")
-    print(f"  machine : {machine['cpu']} ({machine['cpu_count']} CPUs), {machine['platform']}")
-    print(
-        f"  python {machine['python']}, "
-        + ", ".join(f"{n} {_version(n)}" for n in ("django", "imap-tools", "nh3", "psycopg"))
+    results = each_database(
+        args,
+        module="benchmarks.mail",
+        title="Reglament mail benchmark: e-mail intake, parse only and from a filled IMAP mailbox",
+        packages=("django", "imap-tools", "nh3", "psycopg"),
+        child_arguments=child_arguments,
+        show=print_result,
     )
-    if url and urlsplit(url).scheme not in ("postgres", "postgresql", "pgsql"):
-        print(f"  DATABASE_URL is not a PostgreSQL URL ({urlsplit(url).scheme}:); not used")
-        url = ""
-    backends = list(BACKENDS) if args.database == "all" else [args.database]
-    if not url:
-        if args.database == "postgresql":
-            print("  PostgreSQL needs DATABASE_URL=postgres://user:password@host:port/database")
-        backends = [b for b in backends if b != "postgresql"]
-
-    results = []
-    for backend in backends:
-        with tempfile.TemporaryDirectory(prefix="reglament-bench-") as scratch:
-            out = Path(scratch) / "result.json"
-            env = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
-            env["BENCH_POSTGRESQL_URL"] = url
-            chosen = ["--messages", str(args.messages), "--seed", str(args.seed)]
-            child = subprocess.run(  # noqa: S603 - this interpreter, this module
-                [
-                    sys.executable,
-                    "-m",
-                    "benchmarks.mail",
-                    *chosen,
-                    *(["--quick"] if args.quick else []),
-                    "--database",
-                    backend,
-                    "--child",
-                    str(out),
-                ],
-                env=env,
-                cwd=ROOT,
-                check=False,
-            )
-            if child.returncode or not out.exists():
-                result = Result(
-                    backend=backend, error=f"the run failed (exit code {child.returncode})"
-                )
-            else:
-                data = json.loads(out.read_text(encoding="utf-8"))
-                data["figures"] = [Figure(**figure) for figure in data["figures"]]
-                result = Result(**data)
-        results.append(result)
-        print_result(result)
-    print_goals(results)
     print(f"  goal (issue 7): ≥ {GOAL_END_TO_END} messages/s end to end on PostgreSQL (2 cores)")
-    if args.json:
-        args.json.write_text(
-            json.dumps([asdict(r) for r in results], indent=2, ensure_ascii=False) + "\n",
-            encoding="utf-8",
-        )
+    write_json(args.json, results)
     return 1 if any(r.error for r in results) else 0
 
 

@@ -1489,21 +1489,22 @@ def child_arguments(args: argparse.Namespace, backend: str, out: Path) -> list[s
     return [*chosen, "--database", backend, "--child", str(out)]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    if args.child is not None:
-        result = run_backend(args)
-        args.child.write_text(json.dumps(asdict(result), ensure_ascii=False), encoding="utf-8")
-        return 0
-
+def each_database(
+    args: argparse.Namespace,
+    *,
+    module: str,
+    title: str,
+    packages: Sequence[str],
+    child_arguments: Callable[[argparse.Namespace, str, Path], list[str]],
+    show: Callable[[Result], None],
+) -> list[Result]:
+    """Run `module` once per database chosen, each in a child process with a throw-away
+    database, print each result with `show` and then the goals; the results."""
     url = os.environ.get("DATABASE_URL", "")
     machine = describe_machine()
-    print("Reglament tickets benchmark: create over HTTP, the agent queue, the SLA sweeper")
+    print(title)
     print(f"  machine : {machine['cpu']} ({machine['cpu_count']} CPUs), {machine['platform']}")
-    print(
-        f"  python {machine['python']}, "
-        + ", ".join(f"{n} {_version(n)}" for n in ("django", "django-ninja", "uvicorn", "psycopg"))
-    )
+    print(f"  python {machine['python']}, " + ", ".join(f"{n} {_version(n)}" for n in packages))
     if url and urlsplit(url).scheme not in ("postgres", "postgresql", "pgsql"):
         print(f"  DATABASE_URL is not a PostgreSQL URL ({urlsplit(url).scheme}:); not used")
         url = ""
@@ -1520,7 +1521,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             env = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
             env["BENCH_POSTGRESQL_URL"] = url
             child = subprocess.run(  # noqa: S603 - this interpreter, this module
-                [sys.executable, "-m", "benchmarks.tickets", *child_arguments(args, backend, out)],
+                [sys.executable, "-m", module, *child_arguments(args, backend, out)],
                 env=env,
                 cwd=ROOT,
                 check=False,
@@ -1534,13 +1535,34 @@ def main(argv: Sequence[str] | None = None) -> int:
                 data["figures"] = [Figure(**figure) for figure in data["figures"]]
                 result = Result(**data)
         results.append(result)
-        print_result(result)
+        show(result)
     print_goals(results)
-    if args.json:
-        args.json.write_text(
+    return results
+
+
+def write_json(path: Path | None, results: Sequence[Result]) -> None:
+    if path is not None:
+        path.write_text(
             json.dumps([asdict(r) for r in results], indent=2, ensure_ascii=False) + "\n",
             encoding="utf-8",
         )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.child is not None:
+        result = run_backend(args)
+        args.child.write_text(json.dumps(asdict(result), ensure_ascii=False), encoding="utf-8")
+        return 0
+    results = each_database(
+        args,
+        module="benchmarks.tickets",
+        title="Reglament tickets benchmark: create over HTTP, the agent queue, the SLA sweeper",
+        packages=("django", "django-ninja", "uvicorn", "psycopg"),
+        child_arguments=child_arguments,
+        show=print_result,
+    )
+    write_json(args.json, results)
     return 0
 
 
