@@ -54,7 +54,8 @@ import shutil
 import subprocess
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from email.header import Header
@@ -64,7 +65,7 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
 from pathlib import Path
-from time import perf_counter, process_time
+from time import perf_counter, process_time, sleep
 from typing import TYPE_CHECKING
 
 from benchmarks.tickets import (
@@ -83,6 +84,8 @@ from benchmarks.tickets import (
 )
 
 if TYPE_CHECKING:
+    import multiprocessing.queues
+
     from django.contrib.auth.models import User
 
     from reglament.mailbox.models import Mailbox
@@ -101,6 +104,8 @@ DEFAULT_MESSAGES, QUICK_MESSAGES = 1_000, 200
 PARSE_ROUNDS = 3  # timed, after one warm-up round
 AUTO_REPLY_CAP = 1_000_000  # acknowledgements an hour, per sender and per mailbox
 GOAL_END_TO_END = 50  # messages/s, PostgreSQL on 2 cores (issue 7, section 6)
+DEFAULT_WORKERS, MAX_WORKERS = 2, 8  # the run with workers side by side
+WORKERS_TIMEOUT = 600.0  # seconds; a run with workers still busy then is broken
 
 # Shares of the corpus; new_utf8 takes what rounding leaves.
 MIX = {
@@ -401,12 +406,14 @@ def desk_create() -> Desk:
     return Desk(requesters=requesters, seeds=seeds)
 
 
-def mailbox_create(host: str, port: int, user: str, password: str, folder: str) -> Mailbox:
+def mailbox_create(
+    host: str, port: int, user: str, password: str, folder: str, *, name: str = "support"
+) -> Mailbox:
     from reglament.mailbox.services import mailbox_add
 
     return mailbox_add(
-        name="support",
-        address=MAILBOX_ADDRESS,
+        name=name,
+        address=MAILBOX_ADDRESS if name == "support" else f"{name}@{DOMAIN}",
         regulation=REGULATION,
         imap_host=host,
         imap_port=port,
@@ -478,7 +485,15 @@ def bench_parse(corpus: Sequence[Planned], result: Result) -> None:
 
 
 # ------------------------------------------------------------------ end to end
-def bench_end_to_end(corpus: Sequence[Planned], dovecot_root: Path, result: Result) -> None:
+def bench_end_to_end(
+    corpus: Sequence[Planned],
+    dovecot_root: Path,
+    result: Result,
+    *,
+    profile: Path | None = None,
+    second: Sequence[Planned] = (),
+    workers: int = 1,
+) -> None:
     from reglament.mailbox.tests.dovecot import DOVECOT, INSTALL_HINT, start_dovecot
 
     if not DOVECOT.exists():
@@ -498,7 +513,22 @@ def bench_end_to_end(corpus: Sequence[Planned], dovecot_root: Path, result: Resu
         mailbox = mailbox_create(
             server.host, server.port, "support", server.users["support"], folder
         )
-        _poll_and_process(corpus, mailbox, result)
+        _poll_and_process(corpus, mailbox, result, profile=profile)
+        if second and workers > 1:
+            mailbox.enabled = False  # drained; the workers poll only the second one
+            mailbox.save(update_fields=["enabled"])
+            folder = server.new_folder("bench-workers")
+            progress(f"APPEND of {len(second):,} more messages")
+            server.append(folder, *(planned.raw for planned in second))
+            other = mailbox_create(
+                server.host,
+                server.port,
+                "support",
+                server.users["support"],
+                folder,
+                name="support-workers",
+            )
+            _with_workers(second, other, workers, result)
     finally:
         server.stop()
 
@@ -512,7 +542,36 @@ def _dovecot_version() -> str:
     return answer.stdout.split()[0] if answer.stdout else "?"
 
 
-def _poll_and_process(corpus: Sequence[Planned], mailbox: Mailbox, result: Result) -> None:
+@contextmanager
+def _profiled(profile: Path | None, phase: str) -> Iterator[None]:
+    """With --profile: the phase under cProfile, its statistics added to
+    PATH/<phase>-<database>.prof (read them with `python -m pstats`). The figures of a
+    profiled run are slower than without it."""
+    if profile is None:
+        yield
+        return
+    import cProfile
+    import pstats
+
+    from django.db import connection
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        yield
+    finally:
+        profiler.disable()
+        profile.mkdir(parents=True, exist_ok=True)
+        path = profile / f"{phase}-{connection.vendor}.prof"
+        stats = pstats.Stats(profiler)
+        if path.exists():
+            stats.add(str(path))
+        stats.dump_stats(path)
+
+
+def _poll_and_process(
+    corpus: Sequence[Planned], mailbox: Mailbox, result: Result, *, profile: Path | None
+) -> None:
     from django.conf import settings
     from django.db import connection
 
@@ -528,7 +587,7 @@ def _poll_and_process(corpus: Sequence[Planned], mailbox: Mailbox, result: Resul
     began = perf_counter()
     polls = stored = duplicates = rejected = 0
     while True:
-        with connection.execute_wrapper(statements):
+        with connection.execute_wrapper(statements), _profiled(profile, "poll"):
             answer = mailbox_poll(mailbox)
         polls += 1
         if not answer.ok:
@@ -545,7 +604,7 @@ def _poll_and_process(corpus: Sequence[Planned], mailbox: Mailbox, result: Resul
     progress(f"process: inbound_process_pending ({stored:,} stored messages)")
     cpu = process_time()
     began = perf_counter()
-    with connection.execute_wrapper(statements):
+    with connection.execute_wrapper(statements), _profiled(profile, "process"):
         outcomes = inbound_process_pending()
     processed = perf_counter() - began
     process_cpu = process_time() - cpu
@@ -575,7 +634,7 @@ def _poll_and_process(corpus: Sequence[Planned], mailbox: Mailbox, result: Resul
     result.add(
         Figure(
             "e2e.rate",
-            "end to end: IMAP mailbox to committed requests and replies",
+            "end to end, one worker: IMAP mailbox to committed requests and replies",
             count / total,
             "/s",
             goal=GOAL_END_TO_END,
@@ -584,7 +643,127 @@ def _poll_and_process(corpus: Sequence[Planned], mailbox: Mailbox, result: Resul
             f"process {processed / total:.0%}",
         )
     )
-    _check(corpus, outcomes, tickets_before, (stored, duplicates, rejected), result)
+    _check(
+        corpus,
+        mailbox,
+        processed=len(outcomes),
+        tickets_before=tickets_before,
+        poll=(stored, duplicates, rejected),
+        result=result,
+    )
+
+
+def _with_workers(
+    corpus: Sequence[Planned], mailbox: Mailbox, workers: int, result: Result
+) -> None:
+    """End to end as `reglament worker` × N runs it: N processes side by side, each
+    looping over the worker tick's own poll and process steps (tasks.mail_poll_all,
+    tasks.mail_process_all) until every message is processed; one polls while the
+    other processes what is already stored."""
+    import multiprocessing
+
+    from django.db import connections
+
+    from reglament.tickets.models import Ticket
+
+    count = len(corpus)
+    tickets_before = Ticket.objects.count()
+    progress(f"{workers} workers side by side: poll and process ({count:,} messages)")
+    connections.close_all()  # the children open their own
+    context = multiprocessing.get_context("fork")
+    reports: multiprocessing.queues.Queue[WorkerReport] = context.Queue()
+    children = [
+        context.Process(target=_worker_loop, args=(mailbox.pk, count, WORKERS_TIMEOUT, reports))
+        for _ in range(workers)
+    ]
+    began = perf_counter()
+    for child in children:
+        child.start()
+    done = [reports.get(timeout=WORKERS_TIMEOUT + 60) for _ in children]
+    elapsed = perf_counter() - began
+    for child in children:
+        child.join(timeout=60)
+    errors = [report.error for report in done if report.error]
+    if errors:
+        raise BrokenRunError(f"{workers} workers: " + "; ".join(errors))
+    cpu = sum(report.cpu for report in done)
+    processed = sum(report.processed for report in done)
+    stored = sum(report.stored for report in done)
+    shares = "/".join(str(report.processed) for report in done)
+    result.add(
+        Figure(
+            "e2e.workers.rate",
+            f"end to end, {workers} workers side by side (poll and process overlap)",
+            count / elapsed,
+            "/s",
+            goal=GOAL_END_TO_END,
+            comparison=">=",
+            note=f"{count:,} other messages in {elapsed:.2f} s; processed {shares} by the "
+            f"workers; the workers busy {cpu / elapsed:.0%} of a core together",
+        )
+    )
+    _check(
+        corpus,
+        mailbox,
+        processed=processed,
+        tickets_before=tickets_before,
+        poll=(stored, 0, 0),
+        result=result,
+        label=f"{workers} workers: ",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerReport:
+    """What one worker of _with_workers did (sent back to the parent)."""
+
+    stored: int
+    processed: int
+    cpu: float  # seconds
+    error: str
+
+
+def _worker_loop(
+    mailbox_id: int, count: int, seconds: float, reports: multiprocessing.queues.Queue[WorkerReport]
+) -> None:
+    """One worker of _with_workers (a forked child): the tick's poll and process steps
+    until the mailbox's `count` messages are all stored and none waits; then its report."""
+    from django.conf import settings
+    from django.db import connections
+
+    from reglament.mailbox.intake import waiting_filter
+    from reglament.mailbox.models import InboundMessage
+    from reglament.mailbox.tasks import mail_poll_all, mail_process_all
+
+    cpu = process_time()
+    deadline = perf_counter() + seconds
+    stored = processed = 0
+    error = ""
+    try:
+        while True:
+            if perf_counter() > deadline:
+                rows = InboundMessage.objects.filter(mailbox_id=mailbox_id)
+                states = Counter(rows.values_list("state", flat=True))
+                error = (
+                    f"not done after {seconds:.0f} s: {sum(states.values()):,} of {count:,} "
+                    f"messages stored; states {dict(states)}"
+                )
+                break
+            polled = mail_poll_all()
+            stored += polled["stored"]
+            step = mail_process_all(limit=settings.REGLAMENT_MAIL_POLL_BATCH)
+            processed += step["processed"]
+            if polled["stored"] or polled["left"] or step["processed"]:
+                continue
+            rows = InboundMessage.objects.filter(mailbox_id=mailbox_id)
+            if rows.count() >= count and not rows.filter(waiting_filter()).exists():
+                break
+            sleep(0.02)  # the other worker is polling or holds the last messages
+    except Exception as failure:  # reported to the parent, which calls the run broken
+        error = f"{type(failure).__name__}: {failure}"
+    finally:
+        connections.close_all()
+    reports.put(WorkerReport(stored, processed, process_time() - cpu, error))
 
 
 class StatementCounter:
@@ -607,12 +786,16 @@ class StatementCounter:
 
 def _check(
     corpus: Sequence[Planned],
-    outcomes: Sequence[object],
+    mailbox: Mailbox,
+    *,
+    processed: int,
     tickets_before: int,
     poll: tuple[int, int, int],
     result: Result,
+    label: str = "",
 ) -> None:
-    """Every message is one row with its planned outcome; else the run is broken."""
+    """Every message of `mailbox` is one row with its planned outcome; else the run is
+    broken. `label` starts the notes and checks of a second run."""
     from reglament.mailbox.models import InboundMessage
     from reglament.mailbox.selectors import inbound_replies_due
     from reglament.mailbox.storage import message_id_key
@@ -627,13 +810,14 @@ def _check(
             f"of {count:,} messages"
         )
     expected = {message_id_key(f"<{p.message_id}>"): p.expected for p in corpus}
-    rows = list(InboundMessage.objects.values_list("message_id_hash", "state", "outcome", "uid"))
+    inbound = InboundMessage.objects.filter(mailbox=mailbox)
+    rows = list(inbound.values_list("message_id_hash", "state", "outcome", "uid"))
     if len(rows) != count or {row[0] for row in rows} != set(expected):
         problems.append(f"{len(rows):,} rows for {count:,} messages, or not one row each")
     if len({row[3] for row in rows}) != len(rows):
         problems.append("two rows share an IMAP UID")
-    if len(outcomes) != count:
-        problems.append(f"processing returned {len(outcomes):,} outcomes for {count:,} messages")
+    if processed != count:
+        problems.append(f"processing returned {processed:,} outcomes for {count:,} messages")
     wrong = Counter(
         (expected.get(key), outcome)
         for key, _state, outcome, _uid in rows
@@ -647,38 +831,38 @@ def _check(
     states = Counter(state for _key, state, _outcome, _uid in rows)
     if set(states) - {"processed", "ignored"}:
         problems.append(f"rows left in states {dict(states)}")
-        errors = Counter(
-            InboundMessage.objects.filter(state="failed").values_list("error", flat=True)
-        )
+        errors = Counter(inbound.filter(state="failed").values_list("error", flat=True))
         problems += [f"{n}× {error}" for error, n in errors.most_common(3)]
     got = Counter(outcome for _key, _state, outcome, _uid in rows)
     want = Counter(p.expected for p in corpus)
     created = Ticket.objects.count() - tickets_before
     if created != want["created"]:
         problems.append(f"{created:,} requests created, {want['created']:,} planned")
-    filed = InboundMessage.objects.filter(outcome="created").values("ticket").distinct().count()
+    filed = inbound.filter(outcome="created").values("ticket").distinct().count()
     if filed != want["created"]:
         problems.append(f"the new-request rows name {filed:,} requests, not {want['created']:,}")
     if problems:
-        raise BrokenRunError("; ".join(problems))
+        raise BrokenRunError(label + "; ".join(problems))
     kinds = Counter(p.kind for p in corpus)
-    due = inbound_replies_due().count()
+    due = inbound_replies_due().filter(mailbox=mailbox).count()
     result.notes.append(
-        f"outcomes: {got['created']:,} requests created; {got['replied']:,} replies "
+        f"{label}outcomes: {got['created']:,} requests created; {got['replied']:,} replies "
         f"({kinds['reply_token']:,} by reply token, {kinds['reply_in_reply_to']:,} by "
         f"In-Reply-To); {got['recorded']:,} auto-replies noted on a request; "
         f"{got['ignored']:,} ignored; {got['bounce']:,} bounces"
     )
-    result.notes.append(_outgoing_note(due))
+    result.notes.append(label + _outgoing_note(due, mailbox))
     result.check(
-        "every message is exactly one row, with its planned outcome",
+        f"{label}every message is exactly one row, with its planned outcome",
         True,
         f"{count:,} rows; {', '.join(f'{k} {n:,}' for k, n in sorted(got.items()))}",
     )
-    result.check("requests created = new messages planned", True, f"{created:,} new requests")
+    result.check(
+        f"{label}requests created = new messages planned", True, f"{created:,} new requests"
+    )
 
 
-def _outgoing_note(due: int) -> str:
+def _outgoing_note(due: int, mailbox: Mailbox) -> str:
     """What processing queued to send (acknowledgements etc.), where the tree has an
     outgoing step; rate limits may skip some, so this is reported, not checked."""
     from reglament.mailbox import models
@@ -689,7 +873,7 @@ def _outgoing_note(due: int) -> str:
             f"answers due (inbound_replies_due): {due:,}; this tree has no outgoing step, "
             "so nothing was queued to send"
         )
-    queued = Counter(outbound.objects.values_list("kind", "state"))
+    queued = Counter(outbound.objects.filter(mailbox=mailbox).values_list("kind", "state"))
     shown = ", ".join(f"{n:,} {kind} {state}" for (kind, state), n in sorted(queued.items()))
     return (
         f"answers due (inbound_replies_due): {due:,}; outgoing mail queued in the same "
@@ -744,7 +928,24 @@ def _run_on_database(args: argparse.Namespace, dovecot_root: Path, result: Resul
         + f"; {sum(len(p.raw) for p in corpus) / 1e6:.1f} MB",
     )
     bench_parse(corpus, result)
-    bench_end_to_end(corpus, dovecot_root, result)
+    # The second corpus (another seed: other Message-IDs) for the run with several workers.
+    second = (
+        build_corpus(args.messages, args.seed + 1, desk.requesters, desk.seeds)
+        if args.workers > 1
+        else []
+    )
+    bench_end_to_end(
+        corpus,
+        dovecot_root,
+        result,
+        profile=args.profile,
+        second=second,
+        workers=args.workers,
+    )
+    if args.profile is not None:
+        result.notes.append(
+            f"profiled (slower than without): cProfile statistics in {args.profile}/"
+        )
 
 
 # ------------------------------------------------------------------- printing
@@ -789,9 +990,24 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=DEFAULT_WORKERS,
+        metavar="N",
+        help=f"also end to end with N workers side by side (default {DEFAULT_WORKERS}; 1: not)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="run poll and process under cProfile, statistics written to DIR",
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)  # internal: result file
     args = parser.parse_args(argv)
     args.messages = args.messages or (QUICK_MESSAGES if args.quick else DEFAULT_MESSAGES)
+    if not 1 <= args.workers <= MAX_WORKERS:
+        parser.error(f"--workers is 1 to {MAX_WORKERS}")
     if args.messages < 20:
         parser.error("--messages must be at least 20 (every kind of mail needs a share)")
     if args.child is not None and args.database == "all":
@@ -801,7 +1017,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def child_arguments(args: argparse.Namespace, backend: str, out: Path) -> list[str]:
     chosen = ["--messages", str(args.messages), "--seed", str(args.seed)]
+    chosen += ["--workers", str(args.workers)]
     chosen += ["--quick"] if args.quick else []
+    chosen += ["--profile", str(args.profile.resolve())] if args.profile else []
     return [*chosen, "--database", backend, "--child", str(out)]
 
 

@@ -62,12 +62,23 @@ STAFF_ROLES = (
 
 
 def person_profile(user: User) -> Profile:
-    """The person's role, organisation, line and language (empty for a user without one)."""
-    membership = (
-        Membership.objects.select_related("organisation").filter(user_id=user.pk).first()
-        if user.pk is not None
-        else None
-    )
+    """The person's role, organisation, line and language (empty for a user without one).
+
+    When the user was read with its membership (`select_related("membership__organisation")`)
+    that one is used, as fresh as the user itself; otherwise it is asked for.
+    """
+    membership: Membership | None
+    if user.pk is None:
+        membership = None
+    elif _membership_loaded(user):
+        try:
+            membership = user.membership
+        except Membership.DoesNotExist:
+            membership = None
+    else:
+        membership = (
+            Membership.objects.select_related("organisation").filter(user_id=user.pk).first()
+        )
     if membership is None:
         return Profile(user=user, role=None, organisation=None, line=None, language="ru")
     return Profile(
@@ -76,6 +87,18 @@ def person_profile(user: User) -> Profile:
         organisation=membership.organisation,
         line=membership.line,
         language=membership.language,
+    )
+
+
+def _membership_loaded(user: User) -> bool:
+    """Whether the user's membership, and its organisation if it has one, were read with it."""
+    if not User.membership.is_cached(user):
+        return False
+    membership = getattr(user, "membership", None)
+    return (
+        membership is None
+        or membership.organisation_id is None
+        or Membership.organisation.is_cached(membership)
     )
 
 

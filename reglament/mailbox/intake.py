@@ -13,7 +13,10 @@ workers never process one message, and a process killed mid-way leaves the row
 `stored` (its whole transaction rolls back). An error inside processing rolls
 back what it wrote (a savepoint) and marks the row `failed` with the error and
 `attempts` + 1; it is tried again, at most REGLAMENT_MAIL_PROCESS_ATTEMPTS
-times in all. See docs/mail.md, "Processing".
+times in all. A reply whose In-Reply-To/References name an earlier message that
+still waits (another worker has it, or it failed and waits for its next attempt)
+is left for later without using an attempt, so that it joins the request that
+message opens. See docs/mail.md, "Processing".
 
 Who files: the intake is the vendor's own machinery, so requests are registered
 by a system principal (`intake_actor`, an inactive account with no usable
@@ -41,14 +44,14 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from reglament.accounts import services as accounts_services
 from reglament.accounts.models import Membership, Organisation
-from reglament.accounts.selectors import Profile, person_profile
+from reglament.accounts.selectors import person_profile
 from reglament.core.errors import AppError
 from reglament.domain.mail import (
     Bounce,
@@ -97,6 +100,8 @@ class Outcome:
     outcome: str = ""
     ticket: str | None = None
     reason: str = ""
+    # Left for later: it answers an earlier message still waiting to be processed.
+    waits: bool = False
 
 
 # ------------------------------------------------------------- one processing run
@@ -196,12 +201,20 @@ def inbound_process_pending(
     # them out without a NOT IN list that grows with the run.
     tried: set[int] = set()
     candidates: deque[int] = deque()
+    # Replies that wait for the message they answer (being processed by another worker,
+    # or failed and to be tried again): looked at again once something else was done.
+    waiting: list[int] = []
+    done_when_waited = 0
     with _processing_run():
         while limit is None or len(done) < limit:
             if not candidates:
                 # The next waiting rows, oldest first, read in one query; each is then
                 # claimed (and checked to be waiting still) by its primary key.
                 candidates.extend(_candidates(mailbox=mailbox, tried=tried, exhausted=exhausted))
+                if not candidates and waiting and len(done) > done_when_waited:
+                    tried.difference_update(waiting)
+                    candidates.extend(waiting)
+                    waiting.clear()
                 if not candidates:
                     break
             pk = candidates.popleft()
@@ -209,6 +222,11 @@ def inbound_process_pending(
             if outcome is None:
                 # Locked by another worker, or no longer waiting: leave it to them.
                 tried.add(pk)
+                continue
+            if outcome.waits:
+                tried.add(pk)
+                waiting.append(pk)
+                done_when_waited = len(done)
                 continue
             if outcome.state not in (State.PROCESSED, State.IGNORED):
                 tried.add(outcome.message)
@@ -226,11 +244,18 @@ def waiting_filter(*, exhausted: bool = False) -> Q:
 
 
 def _waiting(row: InboundMessage, *, limit: int | None) -> bool:
-    if row.state == State.STORED:
+    return _still_waiting(row.state, row.attempts, row.processed_at, limit=limit)
+
+
+def _still_waiting(
+    state: str, attempts: int, processed_at: datetime | None, *, limit: int | None
+) -> bool:
+    """waiting_filter in Python; `limit` None: failed rows wait however many attempts."""
+    if state == State.STORED:
         return True
-    if row.state == State.FAILED:
-        return limit is None or row.attempts < limit
-    return row.state == State.REJECTED and row.processed_at is None
+    if state == State.FAILED:
+        return limit is None or attempts < limit
+    return state == State.REJECTED and processed_at is None
 
 
 _CANDIDATES = 100
@@ -271,9 +296,27 @@ def _run(row: InboundMessage, *, now: datetime | None) -> Outcome:
     try:
         with transaction.atomic():
             return _handle(row, now=now or timezone.now())
+    except _WaitsError as waits:
+        # Not an attempt: the message is fine, the one it answers comes first.
+        InboundMessage.objects.filter(pk=row.pk).update(attempts=F("attempts") - 1)
+        row.attempts -= 1
+        return Outcome(row.pk, row.state, reason=waits.reason, waits=True)
     except Exception as error:
         logger.exception("inbound message %s: processing failed", row.pk)
         return _fail(row, error)
+
+
+class _WaitsError(Exception):
+    """The message answers an earlier one that is still waiting to be processed: it is
+    left for later, so that it joins the request that one opens (several workers take
+    messages side by side; one alone takes them oldest first and never waits)."""
+
+    def __init__(self, earlier: int) -> None:
+        self.earlier = earlier
+        self.reason = _(
+            "It answers message %(earlier)d, which is not processed yet; it waits for it."
+        ) % {"earlier": earlier}
+        super().__init__(self.reason)
 
 
 def _fail(row: InboundMessage, error: Exception) -> Outcome:
@@ -316,24 +359,6 @@ class _Who:
     user: User | None
     kind: str  # "person", "unknown", "ambiguous"
     others: tuple[str, ...] = ()
-
-
-def _profile(user: User) -> Profile:
-    """person_profile(user), from the membership `_who` loaded with the user (with its
-    organisation, in this transaction) when it is there; else asked as usual."""
-    if not User.membership.is_cached(user):
-        return person_profile(user)
-    try:
-        membership: Membership = user.membership
-    except Membership.DoesNotExist:
-        return person_profile(user)
-    return Profile(
-        user=user,
-        role=membership.role,
-        organisation=membership.organisation,
-        line=membership.line,
-        language=membership.language,
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -488,7 +513,7 @@ def _participant(user: User, ticket: Ticket) -> bool:
     """Staff, the requester, a watcher, or a customer admin of the request's organisation
     or its partner — exactly who reads the request in the portal (never anyone of a
     not-yet-identified organisation: those people are strangers to each other)."""
-    profile = _profile(user)
+    profile = person_profile(user)
     if profile.staff:
         return True
     if not profile.customer or profile.organisation is None:
@@ -572,13 +597,7 @@ def _thread(mail: _Mail, who: _Who) -> _Thread:
         if key is not None
     ]
     if keys:
-        earlier = (
-            InboundMessage.objects.filter(message_id_hash__in=keys, ticket__isnull=False)
-            .exclude(pk=mail.row.pk)
-            .order_by("-received_at", "-pk")
-            .values_list("ticket__number", flat=True)
-            .first()
-        )
+        earlier = _filed_earlier(mail.row, keys)
         ticket = _ticket(earlier) if earlier else None
         if ticket is not None:
             if who.user is not None and _participant(who.user, ticket) and _vouched(mail):
@@ -604,6 +623,36 @@ def _thread(mail: _Mail, who: _Who) -> _Thread:
             % {"number": number, "sender": mail.sender or _("the sender")}
         )
     return _Thread(refused=refused)
+
+
+def _filed_earlier(row: InboundMessage, keys: Sequence[str]) -> str | None:
+    """The number of the request the newest message named by `keys` was filed on.
+
+    None when none was; but when one that arrived before the row still waits to be
+    processed, _WaitsError (only earlier ones wait: two messages naming each other
+    cannot both wait). One query, so that a message another worker commits meanwhile
+    is seen either waiting or filed, never neither.
+    """
+    named = (
+        InboundMessage.objects.filter(message_id_hash__in=keys)
+        .exclude(pk=row.pk)
+        .order_by("-received_at", "-pk")
+        .values_list("pk", "ticket__number", "state", "attempts", "processed_at", "received_at")
+    )
+    limit: int = settings.REGLAMENT_MAIL_PROCESS_ATTEMPTS
+    waiting: int | None = None
+    for pk, number, state, attempts, processed_at, received_at in named:
+        if number:
+            return str(number)
+        if (
+            waiting is None
+            and (received_at, pk) < (row.received_at, row.pk)
+            and _still_waiting(state, attempts, processed_at, limit=limit)
+        ):
+            waiting = pk
+    if waiting is not None:
+        raise _WaitsError(waiting)
+    return None
 
 
 def _number_prefixes(mailbox: Mailbox) -> list[str]:
@@ -698,7 +747,7 @@ def _reply(mail: _Mail, who: _Who, thread: _Thread) -> Outcome:
             comment_id=note,
             via=thread.via,
         )
-    profile = _profile(user)
+    profile = person_profile(user)
     if profile.staff and not sender_authenticated(
         mail.parsed, authserv_id=settings.REGLAMENT_MAIL_AUTHSERV_ID
     ):
@@ -803,7 +852,7 @@ def _new_request(mail: _Mail, who: _Who, thread: _Thread) -> Outcome:
     user = who.user
     notes: list[str] = [thread.refused] if thread.refused else []
     outcome = Result.CREATED
-    if user is not None and _profile(user).staff:
+    if user is not None and person_profile(user).staff:
         return _finish(
             mail,
             State.IGNORED,
@@ -962,18 +1011,24 @@ def _bounced_ticket(mail: _Mail, report: Bounce) -> Ticket | None:
 
 def _address_failed(address: str, *, status: str, diagnostic: str, mail: _Mail) -> None:
     address = address.strip().lower()[:320]
-    failure = MailAddressFailure.objects.select_for_update().filter(address=address).first()
+    failing = MailAddressFailure.objects.select_for_update().filter(address=address)
+    failure = failing.first()
     if failure is None:
-        MailAddressFailure(
-            address=address,
-            first_failed_at=mail.now,
-            last_failed_at=mail.now,
-            count=1,
-            last_status=status[:32],
-            last_diagnostic=diagnostic,
-            last_message=mail.row,
-        ).save()
-        return
+        try:
+            # A savepoint: another worker may be recording the same address right now.
+            with transaction.atomic():
+                MailAddressFailure(
+                    address=address,
+                    first_failed_at=mail.now,
+                    last_failed_at=mail.now,
+                    count=1,
+                    last_status=status[:32],
+                    last_diagnostic=diagnostic,
+                    last_message=mail.row,
+                ).save()
+            return
+        except IntegrityError:
+            failure = failing.get()
     failure.last_failed_at = max(failure.last_failed_at, mail.now)
     failure.count += 1
     failure.last_status = status[:32]
@@ -994,7 +1049,8 @@ def intake_actor() -> User:
     if cache is not None and cache.actor is not None:
         return cache.actor
     # get_or_create: two workers creating it at once both end with the same row.
-    user, created = User.objects.get_or_create(
+    # With its (absent) membership read too, so person_profile asks nothing more.
+    user, created = User.objects.select_related("membership").get_or_create(
         username=INTAKE_USERNAME,
         defaults={
             "first_name": _("Mail intake"),

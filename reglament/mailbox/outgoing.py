@@ -191,13 +191,15 @@ def _new_message_id(ticket: Ticket | None, kind: str, domain: str) -> str:
     return message_id_for(ticket.number, domain=domain, secret=mail_secret(), unique=unique)
 
 
-def _thread(ticket: Ticket | None, first: str = "") -> tuple[str, str]:
+def _thread(ticket: Ticket | None, first: str = "", *, earlier: bool = True) -> tuple[str, str]:
     """(In-Reply-To, References) of our next message about `ticket`: the customer's first
-    message, then our earlier messages about it (so clients show one conversation)."""
+    message, then our earlier messages about it (so clients show one conversation).
+    `earlier=False`: there are none to look for (the answer to the message that opened
+    the request, in the transaction that opened it)."""
     chain: list[str] = []
     if first:
         chain.append(_angle(first))
-    if ticket is not None:
+    if ticket is not None and earlier:
         if not first:
             opening = (
                 InboundMessage.objects.filter(ticket=ticket)
@@ -412,8 +414,8 @@ def _queue(
     skip: str = "",
 ) -> OutboundMessage:
     """Write one outgoing message (queued, or skipped with the reason) and have it sent
-    after commit. Inside a savepoint: a row that exists already (a second scan, a second
-    worker) is returned as it is."""
+    after commit. An event's message is written inside a savepoint: a row that exists
+    already (a second scan, a second worker) is returned as it is."""
     to_address = to_address.strip()
     automatic = inbound is not None and kind in AUTOMATIC_REPLIES
     row = OutboundMessage(
@@ -462,27 +464,33 @@ def _queue(
         row.from_address = envelope.from_address
         row.reply_to = envelope.reply_to
         row.message_id = _new_message_id(ticket, kind, envelope.domain)
-        row.in_reply_to, row.references = _thread(
-            ticket, first=inbound.message_id if inbound is not None else ""
+        row.in_reply_to, row.references = (
+            _thread(ticket, first=inbound.message_id, earlier=False)
+            if inbound is not None
+            else _thread(ticket)
         )
         row.state = State.QUEUED
         row.next_attempt_at = now
-    try:
-        with transaction.atomic():
-            row.save()
-    except IntegrityError:
-        existing = _existing(row)
-        if existing is None:
-            raise
-        return existing
+    if inbound is not None:
+        # The intake's answer, in the transaction that claimed the message: no other
+        # row for it can exist (one committed earlier would have left the message
+        # processed), so no savepoint is needed to survive a duplicate.
+        row.save()
+    else:
+        try:
+            with transaction.atomic():
+                row.save()
+        except IntegrityError:
+            existing = _existing(row)
+            if existing is None:
+                raise
+            return existing
     if row.state == State.QUEUED:
         _send_after_commit(row.pk, at=None)
     return row
 
 
 def _existing(row: OutboundMessage) -> OutboundMessage | None:
-    if row.inbound_id is not None:
-        return OutboundMessage.objects.filter(inbound_id=row.inbound_id, kind=row.kind).first()
     return OutboundMessage.objects.filter(
         event_id=row.event_id, kind=row.kind, to_address=row.to_address
     ).first()

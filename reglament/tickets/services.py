@@ -89,6 +89,9 @@ def _lock(ticket: Ticket) -> Ticket:
     return (
         Ticket.objects.select_for_update(of=("self",))
         .select_related("contract__tariff__version", "version", "organisation")
+        # The regulation's text is parsed once per process (RegulationVersion.parsed);
+        # it is tens of kilobytes, read twice here at every lock otherwise.
+        .defer("version__text", "contract__tariff__version__text")
         .get(pk=ticket.pk)
     )
 

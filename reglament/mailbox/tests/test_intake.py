@@ -233,6 +233,65 @@ def test_in_reply_to_a_stored_message_threads_to_its_request(setup: Intake) -> N
     assert Ticket.objects.count() == 1
 
 
+def test_a_reply_waits_for_the_message_it_answers_when_that_one_failed(
+    setup: Intake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a message and a reply "in reply to" it, and ticket_create failing once
+    first = setup.store(mail(sender=REQUESTER, message_id="<first@customer.example>"))
+    second = setup.store(
+        mail(sender=REQUESTER, body="Дополнение", in_reply_to="<first@customer.example>")
+    )
+    real = ticket_services.ticket_create
+    calls = {"n": 0}
+
+    def failing_once(**kwargs: object) -> Ticket:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("database restarted")
+        return real(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ticket_services, "ticket_create", failing_once)
+
+    # when a run processes them: the first fails
+    outcomes = inbound_process_pending()
+
+    # then the reply was not filed as a request of its own: it waits, using no attempt
+    assert [(o.message, o.state) for o in outcomes] == [(first.pk, "failed")]
+    second.refresh_from_db()
+    assert (second.state, second.attempts, second.ticket_id) == ("stored", 0, None)
+    assert Ticket.objects.count() == 0
+    # and processing it alone says why it waits
+    waiting = inbound_process(second)
+    assert waiting.waits
+    assert str(first.pk) in waiting.reason
+
+    # when the next run comes
+    again = inbound_process_pending()
+
+    # then the first opens the request and the reply joins it
+    assert [o.outcome for o in again] == ["created", "replied"]
+    ticket = Ticket.objects.get()
+    assert public_comments(ticket) == ["Дополнение"]
+    second.refresh_from_db()
+    assert (second.ticket_id, second.attempts) == (ticket.pk, 1)
+
+
+def test_a_message_naming_a_later_waiting_one_does_not_wait_for_it(setup: Intake) -> None:
+    # given two stored messages that name each other (a forgery: a real reply comes
+    # after what it answers)
+    first = setup.store(
+        mail(sender=REQUESTER, message_id="<a@customer.example>", in_reply_to="<b@x.example>")
+    )
+    setup.store(
+        mail(sender=REQUESTER, message_id="<b@x.example>", in_reply_to="<a@customer.example>")
+    )
+    # when a run processes them
+    outcomes = inbound_process_pending()
+    # then neither waits for ever: the earlier opens a request, the later replies on it
+    assert [o.outcome for o in outcomes] == ["created", "replied"]
+    assert Ticket.objects.get().pk == InboundMessage.objects.get(pk=first.pk).ticket_id
+
+
 def test_the_subject_number_gives_a_plain_colleague_no_access_to_the_request(
     setup: Intake,
 ) -> None:

@@ -145,3 +145,54 @@ def test_two_workers_processing_at_once_file_each_message_once(
     assert len(tickets) == 30
     assert all(results), results
     assert {r.pk for r in rows} == set(InboundMessage.objects.values_list("pk", flat=True))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_thread_each_reply_to_the_request_its_opening_message_opened(
+    shared_database: str, mail_dir: Path
+) -> None:
+    # given 20 new messages, each followed by a reply "in reply to" it
+    setup = intake()
+    if connections["default"].vendor != "postgresql":
+        pytest.skip("row locks with SKIP LOCKED are PostgreSQL's; SQLite runs one writer")
+    for n in range(20):
+        setup.store(
+            mail(sender=REQUESTER, subject=f"Заявка {n}", message_id=f"<open{n}@customer.test>")
+        )
+        setup.store(
+            mail(
+                sender=REQUESTER,
+                subject=f"Дополнение {n}",
+                body=f"Дополнение к заявке {n}",
+                in_reply_to=f"<open{n}@customer.test>",
+            )
+        )
+    barrier = threading.Barrier(2)
+    results: list[list[str]] = [[], []]
+    errors: list[BaseException] = []
+
+    def worker(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = [o.outcome for o in inbound_process_pending()]
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    # when two workers process at the same time (one may take a reply while the other
+    # still files the message it answers)
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    # then 20 requests, each with its own reply: none became a request of its own
+    assert errors == []
+    assert sorted(results[0] + results[1]) == ["created"] * 20 + ["replied"] * 20
+    assert Ticket.objects.count() == 20
+    for ticket in Ticket.objects.all():
+        which = ticket.subject.removeprefix("Заявка ")
+        bodies = list(ticket.comments.values_list("body", flat=True))
+        assert bodies == [f"Дополнение к заявке {which}"]
