@@ -248,6 +248,13 @@ if REGLAMENT_MAIL_POLL_INTERVAL <= timedelta(0):
         "e.g. 60 to poll mailboxes every minute."
     )
 REGLAMENT_MAIL_POLL_BATCH = env_int("REGLAMENT_MAIL_POLL_BATCH", 200)
+# How often a worker compares its SMTP listeners with the mailboxes' settings (a new
+# or changed listener, or one another worker gave up, is taken up within this).
+REGLAMENT_MAIL_LISTEN_CHECK_SECONDS = env_int("REGLAMENT_MAIL_LISTEN_CHECK_SECONDS", 30)
+if REGLAMENT_MAIL_LISTEN_CHECK_SECONDS <= 0:
+    raise ImproperlyConfigured(
+        "REGLAMENT_MAIL_LISTEN_CHECK_SECONDS must be a whole number of seconds above 0, e.g. 30."
+    )
 # Seconds an IMAP connection may wait for the server before the poll gives up.
 REGLAMENT_MAIL_TIMEOUT_SECONDS = env_int("REGLAMENT_MAIL_TIMEOUT_SECONDS", 30)
 # Extra certificate authorities (a PEM file) to trust for IMAP over TLS, for a

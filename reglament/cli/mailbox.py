@@ -60,8 +60,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "add",
         help="add a mailbox",
         description="Add a mailbox. With --imap-host it is polled by 'reglament worker'; "
-        "without, it receives only through 'reglament mailbox listen'. The password or "
-        "token comes from an environment variable or standard input.",
+        "with --smtp-listen the worker accepts its mail from your MTA over SMTP (either, "
+        "or both). The password or token comes from an environment variable or standard "
+        "input.",
     )
     add.add_argument("name", metavar="NAME", help="short name, e.g. support")
     add.add_argument("--address", required=True, help="the address customers write to")
@@ -171,6 +172,12 @@ def _settings_arguments(parser: argparse.ArgumentParser, *, adding: bool) -> Non
     parser.add_argument("--folder", help="the folder to poll (default INBOX)")
     parser.add_argument(
         "--processed-folder", metavar="FOLDER", help="move stored messages here ('' to flag seen)"
+    )
+    parser.add_argument(
+        "--smtp-listen",
+        metavar="HOST:PORT",
+        help="'reglament worker' accepts this mailbox's mail from your MTA there, "
+        "e.g. 127.0.0.1:2525 ('' for none)",
     )
     parser.add_argument("--unknown-sender", choices=UNKNOWN_SENDER, help="default triage")
     parser.add_argument(
@@ -421,6 +428,7 @@ def _changes(args: argparse.Namespace) -> dict[str, Any]:
         "username",
         "folder",
         "processed_folder",
+        "smtp_listen",
         "unknown_sender",
         "max_bytes",
     ):
@@ -452,12 +460,17 @@ def _secret(variable: str | None, env_option: str, stdin_option: str) -> str:
 
 
 def _where(mailbox: Mailbox) -> str:
-    if not mailbox.imap_host:
-        return f"{mailbox.address} → {mailbox.regulation_id}, SMTP listener only"
-    return (
-        f"{mailbox.address} → {mailbox.regulation_id}, {mailbox.security} "
-        f"{mailbox.username}@{mailbox.imap_host}:{mailbox.imap_port}/{mailbox.folder}"
-    )
+    ways = []
+    if mailbox.imap_host:
+        ways.append(
+            f"{mailbox.security} "
+            f"{mailbox.username}@{mailbox.imap_host}:{mailbox.imap_port}/{mailbox.folder}"
+        )
+    if mailbox.smtp_listen:
+        ways.append(f"SMTP listener on {mailbox.smtp_listen} (under 'reglament worker')")
+    if not ways:
+        ways.append("no IMAP and no SMTP listener yet: only 'reglament mailbox listen'")
+    return f"{mailbox.address} → {mailbox.regulation_id}, " + "; ".join(ways)
 
 
 def _data(mailbox: Mailbox) -> dict[str, Any]:
@@ -476,6 +489,7 @@ def _data(mailbox: Mailbox) -> dict[str, Any]:
         "secret": secret_masked(mailbox.secret),
         "folder": mailbox.folder,
         "processed_folder": mailbox.processed_folder,
+        "smtp_listen": mailbox.smtp_listen,
         "unknown_sender": mailbox.unknown_sender,
         "max_bytes": mailbox.max_bytes,
         "uidvalidity": mailbox.uidvalidity,
@@ -489,7 +503,7 @@ def _data(mailbox: Mailbox) -> dict[str, Any]:
 
 def _poll_state(row: dict[str, Any]) -> str:
     if not row["imap_host"]:
-        return "SMTP only"
+        return f"SMTP on {row['smtp_listen']}" if row["smtp_listen"] else "SMTP only"
     if row["last_poll_at"] is None:
         return "not polled yet"
     if row["last_poll_ok"]:

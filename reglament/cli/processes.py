@@ -36,12 +36,14 @@ def serve_web(*, host: str, port: int, processes: int = 1) -> int:
 
 
 def serve_worker(*, interval: float) -> int:
-    """Run the database task worker, making sure the heartbeat, SLA sweep and estimate
-    expiry chains are going."""
+    """Run the database task worker, making sure the heartbeat, SLA sweep, estimate
+    expiry and mail poll chains are going, with the mailboxes' SMTP listeners beside it."""
     setup_django()
+    from django.conf import settings
     from django.core.management import call_command
 
     from reglament.core.tasks import worker_heartbeat_schedule
+    from reglament.mailbox.smtp import SmtpListeners
     from reglament.mailbox.tasks import mail_poll_schedule
     from reglament.paidwork.tasks import estimate_sweep_schedule
     from reglament.sla.tasks import sla_sweep_schedule
@@ -57,14 +59,20 @@ def serve_worker(*, interval: float) -> int:
     # Offers that expired while no worker ran send their requests back to work now.
     estimate_sweep_schedule(delay=timedelta(0))
     mail_poll_schedule(delay=timedelta(0))
-    call_command(
-        "db_worker",
-        queue_name="default",
-        interval=interval,
-        reload=False,
-        startup_delay=False,
-        worker_id=worker_id,
-    )
+    # The mailboxes' SMTP listeners run beside the task loop, on threads of their own.
+    listeners = SmtpListeners()
+    listeners.start(interval=settings.REGLAMENT_MAIL_LISTEN_CHECK_SECONDS)
+    try:
+        call_command(
+            "db_worker",
+            queue_name="default",
+            interval=interval,
+            reload=False,
+            startup_delay=False,
+            worker_id=worker_id,
+        )
+    finally:
+        listeners.stop()
     return 0
 
 

@@ -36,6 +36,7 @@ SETTINGS = (
     "auth",
     "folder",
     "processed_folder",
+    "smtp_listen",
     "unknown_sender",
     "max_bytes",
     "enabled",

@@ -71,6 +71,16 @@ class Mailbox(BaseModel):
         blank=True,
         help_text=_("Stored messages are moved here; when empty they are flagged as seen."),
     )
+    smtp_listen = models.CharField(
+        _("SMTP listener"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "HOST:PORT on which `reglament worker` accepts this mailbox's mail from your "
+            "MTA, e.g. 127.0.0.1:2525; empty for none. No authentication: a loopback or "
+            "private address only your MTA reaches."
+        ),
+    )
     unknown_sender = models.CharField(
         _("unknown senders"),
         max_length=16,

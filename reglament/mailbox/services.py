@@ -41,6 +41,7 @@ FIELDS = (
     "secret",
     "folder",
     "processed_folder",
+    "smtp_listen",
     "unknown_sender",
     "max_bytes",
     "enabled",
@@ -65,6 +66,7 @@ def mailbox_add(
     secret: str = "",
     folder: str = "INBOX",
     processed_folder: str = "",
+    smtp_listen: str = "",
     unknown_sender: str = Mailbox.UnknownSender.TRIAGE,
     max_bytes: int | None = None,
     enabled: bool = True,
@@ -98,6 +100,7 @@ def mailbox_add(
         "secret": secret,
         "folder": folder,
         "processed_folder": processed_folder,
+        "smtp_listen": smtp_listen,
         "unknown_sender": unknown_sender,
         "max_bytes": max_bytes,
         "enabled": enabled,
@@ -217,6 +220,24 @@ def _apply(mailbox: Mailbox, values: dict[str, Any], errors: dict[str, str]) -> 
             "The processed folder must differ from the polled folder (or be empty to flag "
             "stored messages as seen)."
         )
+    listen = str(values["smtp_listen"] or "").strip()
+    if listen:
+        try:
+            listen = listen_text(*listen_address(listen))
+        except ValueError as error:
+            errors["smtp_listen"] = str(error)
+        else:
+            taken = (
+                Mailbox.objects.filter(smtp_listen=listen)
+                .exclude(pk=mailbox.pk)
+                .values_list("name", flat=True)
+                .first()
+            )
+            if taken is not None:
+                errors["smtp_listen"] = _(
+                    "The mailbox %(other)s listens on %(listen)s already; give this one "
+                    "another port."
+                ) % {"other": taken, "listen": listen}
     unknown_sender = values["unknown_sender"]
     if unknown_sender not in Mailbox.UnknownSender.values:
         errors["unknown_sender"] = _("Unknown senders are handled by triage or instructions.")
@@ -242,10 +263,50 @@ def _apply(mailbox: Mailbox, values: dict[str, Any], errors: dict[str, str]) -> 
     mailbox.secret = str(values["secret"] or "")
     mailbox.folder = str(values["folder"] or "").strip() or "INBOX"
     mailbox.processed_folder = processed
+    mailbox.smtp_listen = listen
     mailbox.unknown_sender = unknown_sender
     mailbox.max_bytes = max_bytes
     mailbox.enabled = bool(values["enabled"])
-    values.update(imap_port=port, max_bytes=max_bytes)
+    values.update(imap_port=port, max_bytes=max_bytes, smtp_listen=listen)
+
+
+def listen_address(text: str) -> tuple[str, int]:
+    """(host, port) of an SMTP listener written HOST:PORT ([v6]:PORT for IPv6); ValueError
+    says what is wrong. The host is an IP address of this machine's interfaces or
+    localhost (a listener binds to an address; a name could mean several)."""
+    example = _("e.g. 127.0.0.1:2525")
+    host, colon, port_text = text.strip().rpartition(":")
+    if not colon or not host:
+        raise ValueError(
+            _("%(value)r is not HOST:PORT; write the address and the port, %(example)s.")
+            % {"value": text, "example": example}
+        )
+    host = host.strip()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if host.lower() != "localhost":
+        try:
+            host = str(ipaddress.ip_address(host))
+        except ValueError:
+            raise ValueError(
+                _(
+                    "%(host)r is not an IP address; the listener needs one of this "
+                    "machine's addresses or localhost, %(example)s."
+                )
+                % {"host": host, "example": example}
+            ) from None
+    else:
+        host = "localhost"
+    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        raise ValueError(
+            _("The port must be a number from 1 to 65535, %(example)s.") % {"example": example}
+        )
+    return host, int(port_text)
+
+
+def listen_text(host: str, port: int) -> str:
+    """HOST:PORT as stored (an IPv6 address in brackets)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def is_loopback(host: str) -> bool:

@@ -6,13 +6,24 @@ the message and tries again later. A message over the mailbox's size limit is
 refused with 552 during DATA (and announced in EHLO SIZE), so the MTA returns
 it to the sender. There is no authentication: listen on 127.0.0.1 (the
 default) or a private address the MTA alone can reach.
+
+`reglament worker` runs the listeners of the mailboxes that name one
+(`Mailbox.smtp_listen`, HOST:PORT) through `SmtpListeners`: every
+REGLAMENT_MAIL_LISTEN_CHECK_SECONDS it starts the ones added or changed and
+stops the ones removed or disabled. With several workers the first to bind a
+port serves it; the others find it taken, say so once, and try again at each
+check, so one of them takes over within a check after that worker stops.
+`reglament mailbox listen` runs one listener on its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import socket
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -75,3 +86,134 @@ def listener(mailbox: Mailbox, *, host: str, port: int) -> tuple[Controller, Int
         ident="Reglament",
     )
     return controller, handler
+
+
+def _probe(host: str, port: int) -> None:
+    """OSError unless (host, port) can be bound now, as the listener will bind it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+
+
+@dataclass(slots=True)
+class _Running:
+    listen: str
+    max_bytes: int
+    address: str
+    controller: Controller
+    handler: IntakeHandler
+
+    def stop(self) -> None:
+        self.controller.stop()
+        self.handler.close()
+
+
+class SmtpListeners:
+    """The SMTP listeners of the enabled mailboxes that name one, kept in step with the
+    database by `sync` (which `run` calls every `interval` seconds until stopped)."""
+
+    def __init__(self) -> None:
+        self.running: dict[int, _Running] = {}
+        # Why a mailbox's listener could not start, as last said (said again only
+        # when it changes, not at every check).
+        self.refused: dict[int, str] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def sync(self) -> dict[str, int]:
+        """Start the listeners the mailboxes ask for and stop the others; what runs."""
+        try:
+            wanted = {
+                mailbox.pk: mailbox
+                for mailbox in Mailbox.objects.filter(enabled=True).exclude(smtp_listen="")
+            }
+        finally:
+            close_old_connections()
+        stopped = started = 0
+        for pk, running in list(self.running.items()):
+            mailbox = wanted.get(pk)
+            if mailbox is None or (running.listen, running.max_bytes, running.address) != (
+                mailbox.smtp_listen,
+                mailbox.max_bytes,
+                mailbox.address,
+            ):
+                running.stop()
+                del self.running[pk]
+                stopped += 1
+                logger.info("mailbox %s: SMTP listener on %s stopped", pk, running.listen)
+        for pk in set(self.refused) - set(wanted):
+            del self.refused[pk]
+        for pk, mailbox in wanted.items():
+            if pk in self.running:
+                continue
+            started += self._start(mailbox)
+        return {
+            "listening": len(self.running),
+            "started": started,
+            "stopped": stopped,
+            "waiting": len(wanted) - len(self.running),
+        }
+
+    def _start(self, mailbox: Mailbox) -> int:
+        try:
+            host, port = services.listen_address(mailbox.smtp_listen)
+            # Taken (by another worker, most often): said at once, where the controller
+            # would wait its whole start-up timeout to report it.
+            _probe(host, port)
+            controller, handler = listener(mailbox, host=host, port=port)
+            try:
+                controller.start()
+            except BaseException:
+                handler.close()
+                if not controller.loop.is_running():
+                    controller.loop.close()  # its selector and self-pipe, else leaked
+                raise
+        except (OSError, RuntimeError, ValueError) as error:
+            reason = f"{type(error).__name__}: {error}"
+            if self.refused.get(mailbox.pk) != reason:
+                self.refused[mailbox.pk] = reason
+                logger.warning(
+                    "mailbox %s: cannot listen for SMTP on %s (%s); another worker may serve "
+                    "it. Trying again at each check.",
+                    mailbox.name,
+                    mailbox.smtp_listen,
+                    reason,
+                )
+            return 0
+        self.refused.pop(mailbox.pk, None)
+        self.running[mailbox.pk] = _Running(
+            mailbox.smtp_listen, mailbox.max_bytes, mailbox.address, controller, handler
+        )
+        logger.info("mailbox %s: SMTP listener on %s", mailbox.name, mailbox.smtp_listen)
+        return 1
+
+    def start(self, *, interval: float) -> None:
+        """Sync now and then every `interval` seconds on a thread of its own."""
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._run, args=(interval,), name="smtp-listeners", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, interval: float) -> None:
+        while True:
+            try:
+                self.sync()
+            except Exception:
+                # The database may be away for a moment; the listeners running stay up.
+                logger.exception("SMTP listeners: the check failed; trying again later")
+                close_old_connections()
+            if self._stop.wait(interval):
+                return
+
+    def stop(self) -> None:
+        """Stop checking and stop every listener (each finishes the message it stores)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+        for running in self.running.values():
+            running.stop()
+        self.running.clear()
+        connections.close_all()

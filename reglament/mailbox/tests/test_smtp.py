@@ -10,7 +10,7 @@ import pytest
 
 from reglament.mailbox import services, storage
 from reglament.mailbox.models import InboundMessage, Mailbox
-from reglament.mailbox.smtp import listener
+from reglament.mailbox.smtp import SmtpListeners, listener
 from reglament.mailbox.tests.dovecot import free_port
 from reglament.mailbox.tests.factories import message
 from reglament.regulations.models import Regulation
@@ -101,4 +101,68 @@ def test_a_failure_to_store_answers_451_so_the_mta_retries(
     with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as client:
         refused = client.sendmail("ivan@customer.example", ["support@vendor.example"], message(1))
     assert refused == {}
+    assert InboundMessage.objects.get().state == "stored"
+
+
+# ------------------------------------------------- the listeners `reglament worker` runs
+def _deliver(port: int, raw: bytes) -> dict[str, tuple[int, bytes]]:
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+        return client.sendmail("ivan@customer.example", ["support@vendor.example"], raw)
+
+
+def test_the_worker_s_listeners_follow_the_mailbox_settings(
+    smtp_mailbox: Mailbox, tmp_path: Path
+) -> None:
+    # given a worker's listeners and the mailbox told to listen on a free port
+    port = free_port()
+    services.mailbox_update(mailbox=smtp_mailbox, smtp_listen=f"127.0.0.1:{port}")
+    listeners = SmtpListeners()
+    try:
+        # when they check: the mailbox's listener starts and stores what is delivered
+        assert listeners.sync() == {"listening": 1, "started": 1, "stopped": 0, "waiting": 0}
+        assert _deliver(port, message(1)) == {}
+        assert InboundMessage.objects.get().channel == "smtp"
+        # a check with nothing changed changes nothing
+        assert listeners.sync()["started"] == 0
+
+        # when the mailbox moves to another port: the old one closes, the new one opens
+        moved = free_port()
+        services.mailbox_update(mailbox=smtp_mailbox, smtp_listen=f"127.0.0.1:{moved}")
+        assert listeners.sync() == {"listening": 1, "started": 1, "stopped": 1, "waiting": 0}
+        with pytest.raises(ConnectionRefusedError):
+            _deliver(port, message(2))
+        assert _deliver(moved, message(2)) == {}
+
+        # when the mailbox is disabled: nothing listens
+        services.mailbox_update(mailbox=smtp_mailbox, enabled=False)
+        assert listeners.sync()["listening"] == 0
+        with pytest.raises(ConnectionRefusedError):
+            _deliver(moved, message(3))
+    finally:
+        listeners.stop()
+    assert InboundMessage.objects.count() == 2
+
+
+def test_a_second_worker_takes_the_port_over_when_the_first_stops(
+    smtp_mailbox: Mailbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given two workers' listeners and one mailbox with a listener
+    port = free_port()
+    services.mailbox_update(mailbox=smtp_mailbox, smtp_listen=f"127.0.0.1:{port}")
+    first, second = SmtpListeners(), SmtpListeners()
+    try:
+        assert first.sync()["listening"] == 1
+        # when the second checks: the port is taken; it says so once and waits
+        assert second.sync() == {"listening": 0, "started": 0, "stopped": 0, "waiting": 1}
+        assert second.sync()["waiting"] == 1
+        said = [r.getMessage() for r in caplog.records if "cannot listen" in r.getMessage()]
+        assert len(said) == 1
+        assert f"127.0.0.1:{port}" in said[0]
+        # when the first worker stops: the second's next check takes the port
+        first.stop()
+        assert second.sync()["started"] == 1
+        assert _deliver(port, message(1)) == {}
+    finally:
+        first.stop()
+        second.stop()
     assert InboundMessage.objects.get().state == "stored"

@@ -139,6 +139,54 @@ def test_mailbox_add_sets_defaults_and_records_an_event_without_the_secret() -> 
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("127.0.0.1:2525", "127.0.0.1:2525"),
+        (" 10.0.0.5:25 ", "10.0.0.5:25"),
+        ("[::1]:2525", "[::1]:2525"),
+        ("LocalHost:2526", "localhost:2526"),
+    ],
+)
+def test_an_smtp_listener_address_is_stored_as_host_and_port(given: str, stored: str) -> None:
+    assert smtp_box(smtp_listen=given).smtp_listen == stored
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        ("2525", "is not HOST:PORT"),
+        ("mail.vendor.example:2525", "is not an IP address"),
+        ("127.0.0.1:0", "from 1 to 65535"),
+        ("127.0.0.1:smtp", "from 1 to 65535"),
+    ],
+)
+def test_a_wrong_smtp_listener_address_says_how_to_write_it(given: str, says: str) -> None:
+    with pytest.raises(MailboxInvalidError) as refused:
+        smtp_box(smtp_listen=given)
+    [problem] = refused.value.details["errors"]
+    assert problem["field"] == "smtp_listen"
+    assert says in problem["message"]
+    assert "127.0.0.1:2525" in problem["message"]  # the example
+    assert not Mailbox.objects.exists()
+
+
+@pytest.mark.django_db
+def test_two_mailboxes_cannot_listen_on_one_port() -> None:
+    smtp_box("support", smtp_listen="127.0.0.1:2525")
+    other = smtp_box("sales")
+    with pytest.raises(MailboxInvalidError) as refused:
+        services.mailbox_update(mailbox=other, smtp_listen="127.0.0.1:2525")
+    assert "The mailbox support listens on 127.0.0.1:2525 already" in str(refused.value)
+    other.refresh_from_db()
+    assert other.smtp_listen == ""
+    # the same mailbox keeping its own port is no conflict
+    support = Mailbox.objects.get(name="support")
+    services.mailbox_update(mailbox=support, smtp_listen="127.0.0.1:2525", max_bytes=4096)
+
+
+@pytest.mark.django_db
 def test_a_second_mailbox_with_the_same_name_is_refused() -> None:
     smtp_box()
     with pytest.raises(MailboxInvalidError) as refused:
