@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from reglament.domain.mail import ParsedMessage, parse_message, sender_authenticated
+from reglament.mailbox import storage
 from reglament.mailbox.errors import MailboxNotFoundError
 from reglament.mailbox.models import (
     InboundMessage,
@@ -60,6 +65,49 @@ def inbound_for_ticket(*, ticket_id: int) -> list[InboundMessage]:
     """The messages filed on a request, oldest first: their raw files are the originals
     of its e-mail replies (the comments hold only the new part)."""
     return list(InboundMessage.objects.filter(ticket_id=ticket_id).order_by("received_at", "pk"))
+
+
+@dataclass(frozen=True, slots=True)
+class Original:
+    """A message filed on a request, read back from its raw file: what staff see of it.
+
+    `verified`: our receiving server's checks (REGLAMENT_MAIL_AUTHSERV_ID) passed for
+    its sender; None when no server is named, so nothing was checked.
+    """
+
+    row: InboundMessage
+    raw: bytes
+    parsed: ParsedMessage
+    verified: bool | None
+
+    @property
+    def files(self) -> list[tuple[str, str, int, bool]]:
+        """(name, content type, size, shown inline) of each attachment."""
+        inline = set(self.parsed.inline_images)
+        return [
+            (a.name, a.content_type, a.size, a.content_id in inline)
+            for a in self.parsed.attachments
+        ]
+
+
+def inbound_original(*, ticket_id: int, message_id: int) -> Original | None:
+    """Message `message_id` of request `ticket_id` with its parsed original, or None
+    when the request has no such message (or its raw file is gone)."""
+    row = (
+        InboundMessage.objects.select_related("mailbox")
+        .filter(pk=message_id, ticket_id=ticket_id)
+        .first()
+    )
+    if row is None:
+        return None
+    try:
+        raw = storage.raw_read(row.raw_path)
+    except OSError:
+        return None
+    parsed = parse_message(raw, max_bytes=row.mailbox.max_bytes)
+    authserv: str = settings.REGLAMENT_MAIL_AUTHSERV_ID
+    verified = sender_authenticated(parsed, authserv_id=authserv) if authserv else None
+    return Original(row=row, raw=raw, parsed=parsed, verified=verified)
 
 
 def inbound_replies_due() -> QuerySet[InboundMessage]:

@@ -23,8 +23,8 @@ from reglament.accounts.models import Membership, Organisation
 from reglament.accounts.selectors import STAFF_ROLES, Profile, person_profile
 from reglament.domain.regulation import Regulation, format_target
 from reglament.domain.sla import ClockState
-from reglament.mailbox.models import OutboundMessage
-from reglament.mailbox.selectors import outbound_for_ticket
+from reglament.mailbox.models import InboundMessage, OutboundMessage
+from reglament.mailbox.selectors import inbound_for_ticket, outbound_for_ticket
 from reglament.regulations.models import Contract
 from reglament.regulations.selectors import regulation_latest_versions
 from reglament.sla.models import Clock
@@ -418,6 +418,7 @@ class AgentRequest:
     staff: list[Option]
     attributes: list[tuple[str, str]] = field(default_factory=list)
     mail: list[OutboundMessage] = field(default_factory=list)
+    received: list[InboundMessage] = field(default_factory=list)
 
 
 def _span(start: datetime, end: datetime) -> Span:
@@ -666,6 +667,7 @@ def agent_request(
         staff=staff_options(),
         attributes=[(str(k), str(v)) for k, v in sorted(contract.attributes.items())],
         mail=outbound_for_ticket(ticket_id=ticket.pk),
+        received=inbound_for_ticket(ticket_id=ticket.pk),
     )
 
 

@@ -63,7 +63,7 @@ from reglament.domain.mail.classify import (
 )
 from reglament.domain.mail.parse import Address, Attachment, ParsedMessage, parse_message
 from reglament.domain.mail.quotes import Reply, split_reply, split_reply_html
-from reglament.domain.mail.sanitise import SafeHtml, html_to_text, sanitise_html
+from reglament.domain.mail.sanitise import SafeHtml, html_to_text, images_shown, sanitise_html
 from reglament.domain.mail.threads import (
     message_id_for,
     number_from_address,
@@ -83,6 +83,7 @@ __all__ = [
     "automatic_reason",
     "bounce",
     "html_to_text",
+    "images_shown",
     "message_id_for",
     "number_from_address",
     "number_from_message_id",

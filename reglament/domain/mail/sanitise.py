@@ -21,6 +21,7 @@ ids of the page around them.
 
 import html as html_module
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -172,6 +173,35 @@ def sanitise_html(html: str) -> SafeHtml:
     cleaned = _IMG.sub(block_remote, cleaned).replace(' class=""', "")
     cids = dict.fromkeys(html_module.unescape(cid).strip("<>") for cid in _CID.findall(cleaned))
     return SafeHtml(html=cleaned, remote_images=tuple(remote), cid_references=tuple(cids))
+
+
+def images_shown(safe_html: str, *, remote: bool, cid_url: Callable[[str], str | None]) -> str:
+    """`safe_html` (from sanitise_html) ready to show: each ``cid:`` image pointed at
+    `cid_url(content_id)` (its source dropped where that is None), and with `remote`
+    the blocked remote images given their ``http(s)`` source back (fetched without a
+    referrer). Only the image tags the sanitiser wrote are touched."""
+
+    def show(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        attributes = dict(_ATTRIBUTE.findall(tag))
+        kept = [f'{name}="{attributes[name]}"' for name in _IMG_KEPT if name in attributes]
+        remote_source = html_module.unescape(attributes.get("data-remote-src", ""))
+        if remote_source:
+            if not remote or not remote_source.lower().startswith(("http://", "https://")):
+                return tag
+            source = remote_source
+            kept.append('referrerpolicy="no-referrer"')
+        else:
+            source = html_module.unescape(attributes.get("src", ""))
+            if not source.lower().startswith("cid:"):
+                return tag
+            found = cid_url(source[4:].strip().strip("<>"))
+            if found is None:
+                return f"<img {' '.join(kept)}>"
+            source = found
+        return f'<img src="{html_module.escape(source)}" {" ".join(kept)}>'.replace(" >", ">")
+
+    return _IMG.sub(show, safe_html)
 
 
 # --- HTML to plain text ------------------------------------------------------------

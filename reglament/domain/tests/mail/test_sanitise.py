@@ -7,8 +7,9 @@ CVE-2021-21441); the attack fixture carries the usual tricks at once.
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
-from reglament.domain.mail import html_to_text, sanitise_html
+from reglament.domain.mail import html_to_text, images_shown, sanitise_html
 from reglament.domain.tests.mail.support import parsed
 
 
@@ -91,3 +92,61 @@ def test_html_to_text_keeps_lines_links_and_quotes():
 def test_sanitising_twice_changes_nothing():
     once = sanitise_html(xss_html()).html
     assert sanitise_html(once).html == once
+
+
+# --- showing the sanitised HTML ---------------------------------------------------------
+
+
+def _shown(html: str, *, remote: bool) -> str:
+    urls = {"logo@x": "/mail/7/cid/logo%40x/"}
+    return images_shown(sanitise_html(html).html, remote=remote, cid_url=urls.get)
+
+
+def test_remote_images_stay_blocked_until_asked_for():
+    html = '<p>Hi</p><img src="https://tracker.example/p.gif?u=1&amp;k=2" alt="pixel">'
+    blocked = _shown(html, remote=False)
+    assert " src=" not in blocked
+    assert 'data-remote-src="https://tracker.example/p.gif?u=1&amp;k=2"' in blocked
+    loaded = _shown(html, remote=True)
+    assert (
+        '<img src="https://tracker.example/p.gif?u=1&amp;k=2" alt="pixel" '
+        'referrerpolicy="no-referrer">'
+    ) in loaded
+    assert "data-remote-src" not in loaded
+
+
+def test_inline_images_point_at_our_url_and_unknown_ones_lose_their_source():
+    html = '<img src="cid:logo@x" alt="Логотип"><img src="cid:missing@x" alt="другое">'
+    shown = _shown(html, remote=True)
+    assert '<img src="/mail/7/cid/logo%40x/" alt="Логотип">' in shown
+    assert '<img alt="другое">' in shown
+    assert "cid:" not in shown
+
+
+def test_showing_images_cannot_smuggle_a_script_url_or_an_attribute():
+    # a "remote" source that is not http(s), or quotes in it, never become markup
+    html = (
+        '<img src="https://x.example/a.png&quot; onerror=&quot;alert(1)">'
+        '<img src="javascript:alert(1)"><img src="data:image/png;base64,AAAA">'
+    )
+    shown = _shown(html, remote=True)
+    assert "javascript:" not in shown
+    assert "data:" not in shown
+    images = _img_attributes(shown)
+    assert len(images) == 3
+    for attributes in images:
+        assert set(attributes) <= {"src", "alt", "referrerpolicy"}
+        assert (attributes.get("src") or "https://").startswith("https://")
+
+
+def _img_attributes(html: str) -> list[dict[str, str | None]]:
+    """The attributes of each <img>, as a browser's parser reads them."""
+    found: list[dict[str, str | None]] = []
+
+    class Images(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "img":
+                found.append(dict(attrs))
+
+    Images().feed(html)
+    return found
