@@ -555,6 +555,12 @@ def _customer_watchers(ticket: Ticket) -> list[User]:
     )
 
 
+def _not_requester(actor_id: int | None, requester: User) -> int | None:
+    """Who to leave out: the one who acted, unless it is the requester (who is told even
+    of their own closing: R3.8 sends the notice to the address in the request)."""
+    return None if actor_id == requester.pk else actor_id
+
+
 def _people(people: Iterable[User], *, exclude: int | None = None) -> list[User]:
     seen: set[int] = set()
     result = []
@@ -586,10 +592,15 @@ def _event_mail(event: TicketEvent, *, now: datetime) -> list[OutboundMessage]:
         regulation = ticket.version.parsed()
         new = event.data.get("new", "")
         known = {s.id: s for s in regulation.statuses}
+        # The requester always (R3.8: the address in the request), and the customer's
+        # watchers, who follow the request as closely (but not the one who did it).
+        followers = [requester, *_customer_watchers(ticket)]
         if new in known and known[new].waiting_for_customer:
-            kind, people = Kind.CLARIFICATION, [requester]
+            kind = Kind.CLARIFICATION
+            people = _people(followers, exclude=_not_requester(event.actor_id, requester))
         elif event.data.get("final"):
-            kind, people = Kind.CLOSURE, [requester]
+            kind = Kind.CLOSURE
+            people = _people(followers, exclude=_not_requester(event.actor_id, requester))
     if kind is None:
         return []
     mailbox = ticket_mailbox(ticket)

@@ -439,6 +439,72 @@ def test_the_closure_notice_goes_to_the_address_in_the_request(
 
 
 @pytest.mark.django_db
+def test_the_customer_s_watchers_get_replies_questions_and_the_closure_too(
+    smtp_server: SmtpServer, mail_dir: Path
+) -> None:
+    # given a request opened by mail, watched by the customer admin and by an agent
+    setup = intake()
+    ticket = _new_request(setup)
+    admin = setup.desk.customer_admin
+    for watcher in (admin, setup.desk.agent2):
+        ticket_services.ticket_watch(ticket=ticket, actor=setup.desk.agent1, watcher=watcher)
+    outbound_scan_events()
+    outbound_send_due()
+    smtp_server.received.clear()  # the acknowledgement: the requester's alone
+
+    # when the agent replies, asks for details, and after the answer closes it
+    _agent_reply(ticket, setup.desk.agent1.email, "Проверьте бумагу.")
+    ticket_services.ticket_transition(
+        ticket=ticket, actor=setup.desk.agent1, status="clarification", comment="Какая касса?"
+    )
+    ticket_services.ticket_reply(
+        ticket=ticket, author=setup.desk.requester, body="Касса №3.", public=True
+    )
+    ticket_services.ticket_transition(
+        ticket=ticket, actor=setup.desk.agent1, status="done", resolution="solved"
+    )
+    outbound_scan_events()
+    outbound_send_due()
+
+    # then each letter goes to the requester and the customer admin, never to staff
+    sent = [(recipients, str(message["Subject"])) for recipients, message in smtp_server.received]
+    subjects = [
+        f"[{ticket.number}] {ticket.subject}",
+        f"[{ticket.number}] Нужны уточнения по заявке",
+        f"[{ticket.number}] Заявка закрыта: Выполнено",
+    ]
+    assert sorted(sent) == sorted(
+        ([to], subject) for subject in subjects for to in (REQUESTER, admin.email)
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("closer", "told"),
+    [("requester", [REQUESTER, "admin"]), ("customer_admin", [REQUESTER])],
+)
+def test_whoever_closes_the_requester_is_told_and_a_watcher_who_closed_is_not(
+    closer: str, told: list[str], smtp_server: SmtpServer, mail_dir: Path
+) -> None:
+    # given a request opened by mail and watched by the customer admin
+    setup = intake()
+    ticket = _new_request(setup)
+    admin = setup.desk.customer_admin
+    ticket_services.ticket_watch(ticket=ticket, actor=admin, watcher=admin)
+    outbound_scan_events()
+    outbound_send_due()
+    smtp_server.received.clear()
+    # when the requester, or the watching admin, closes it (R3.8, CERA allows it)
+    ticket_services.ticket_close_by_requester(ticket=ticket, actor=getattr(setup.desk, closer))
+    outbound_scan_events()
+    outbound_send_due()
+    # then the requester gets the notice at the address in the request, even of their
+    # own closing; the admin only when someone else closed it
+    expected = [admin.email if who == "admin" else who for who in told]
+    assert sorted(r[0] for r, _m in smtp_server.received) == sorted(expected)
+
+
+@pytest.mark.django_db
 def test_a_request_filed_in_the_portal_is_acknowledged_from_the_desk_address(
     smtp_server: SmtpServer, mail_dir: Path
 ) -> None:
