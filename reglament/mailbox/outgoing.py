@@ -443,34 +443,12 @@ def _queue(
         }
     if not skip and automatic:
         skip = _rate_limited(to_address=row.to_address, mailbox=mailbox, now=now)
+    unwritten = ""
     if skip:
         row.state = State.SKIPPED
         row.skip_reason = skip
     else:
-        language = _language(recipient)
-        context = _context(
-            kind,
-            language=language,
-            ticket=ticket,
-            mailbox=mailbox,
-            inbound=inbound,
-            event=event,
-            now=now,
-        )
-        row.language = "ru+en" if kind in (Kind.INSTRUCTIONS, Kind.TOO_LARGE) else language
-        row.subject, row.body_text, row.body_html = _render(kind, language, context)
-        row.subject = row.subject[:400]
-        envelope = _envelope(ticket, mailbox)
-        row.from_address = envelope.from_address
-        row.reply_to = envelope.reply_to
-        row.message_id = _new_message_id(ticket, kind, envelope.domain)
-        row.in_reply_to, row.references = (
-            _thread(ticket, first=inbound.message_id, earlier=False)
-            if inbound is not None
-            else _thread(ticket)
-        )
-        row.state = State.QUEUED
-        row.next_attempt_at = now
+        unwritten = _write(row, now=now)
     if inbound is not None:
         # The intake's answer, in the transaction that claimed the message: no other
         # row for it can exist (one committed earlier would have left the message
@@ -487,7 +465,69 @@ def _queue(
             return existing
     if row.state == State.QUEUED:
         _send_after_commit(row.pk, at=None)
+    if unwritten:
+        _record_unwritten(row, unwritten, now=now)
     return row
+
+
+def _write(row: OutboundMessage, *, now: datetime) -> str:
+    """Fill in the letter (language, subject, bodies, envelope, threading) and queue it;
+    when it cannot be written (a template or a regulation that fails), mark the row
+    failed and return why, so the failure is as visible as a refused send."""
+    kind = row.kind
+    try:
+        language = _language(row.recipient)
+        context = _context(
+            kind,
+            language=language,
+            ticket=row.ticket,
+            mailbox=row.mailbox,
+            inbound=row.inbound,
+            event=row.event,
+            now=now,
+        )
+        row.language = "ru+en" if kind in (Kind.INSTRUCTIONS, Kind.TOO_LARGE) else language
+        row.subject, row.body_text, row.body_html = _render(kind, language, context)
+        row.subject = row.subject[:400]
+        envelope = _envelope(row.ticket, row.mailbox)
+        row.from_address = envelope.from_address
+        row.reply_to = envelope.reply_to
+        row.message_id = _new_message_id(row.ticket, kind, envelope.domain)
+        row.in_reply_to, row.references = (
+            _thread(row.ticket, first=row.inbound.message_id, earlier=False)
+            if row.inbound is not None
+            else _thread(row.ticket)
+        )
+    except Exception as error:
+        logger.exception("outgoing %s mail to %s could not be written", kind, row.to_address)
+        row.state = State.FAILED
+        row.next_attempt_at = None
+        row.message_id = ""  # "never written": outbound_retry writes it again
+        row.last_error = _("The letter could not be written: %(error)s") % {
+            "error": f"{type(error).__name__}: {error}"
+        }
+        row.last_error = row.last_error[:2000]
+        return row.last_error
+    row.state = State.QUEUED
+    row.next_attempt_at = now
+    row.last_error = ""
+    return ""
+
+
+def _record_unwritten(row: OutboundMessage, error: str, *, now: datetime) -> None:
+    if row.ticket_id is None:
+        return
+    from reglament.tickets.services import ticket_record_mail_failure
+
+    ticket_record_mail_failure(
+        ticket=Ticket.objects.get(pk=row.ticket_id),
+        kind=row.kind,
+        address=row.to_address,
+        error=error,
+        attempts=0,
+        outbound=row.pk,
+        now=now,
+    )
 
 
 def _existing(row: OutboundMessage) -> OutboundMessage | None:
@@ -635,9 +675,11 @@ class ScanReport:
 def outbound_scan_events(*, now: datetime | None = None, limit: int = 500) -> ScanReport:
     """Queue the mail the request events since the last scan call for.
 
-    One scan at a time (the cursor row is locked); each event in a savepoint, so one
-    that cannot be rendered is logged and the others go on (it is tried again while it
-    is inside the re-read window).
+    One scan at a time (the cursor row is locked); each event in a savepoint. A letter
+    that cannot be written is kept as a failed row with the reason and a `mail_failed`
+    event on the request (`outbound_retry` writes it again once fixed); any other error
+    of an event is logged and the others go on (it is tried again while it is inside
+    the re-read window).
     """
     now = now or timezone.now()
     queued = skipped = read = 0
@@ -848,13 +890,28 @@ def outbound_send_due(*, now: datetime | None = None, limit: int = 200) -> dict[
 
 
 def outbound_retry(*, outbound: OutboundMessage, now: datetime | None = None) -> OutboundMessage:
-    """Queue a failed message once more (after the address or the server was fixed)."""
+    """Queue a failed message once more (after the address, the server or, for a letter
+    that could not be written, the template was fixed: it is written again first)."""
     now = now or timezone.now()
     with transaction.atomic():
-        updated = OutboundMessage.objects.filter(pk=outbound.pk, state=State.FAILED).update(
-            state=State.QUEUED, attempts=0, next_attempt_at=now
+        row = (
+            OutboundMessage.objects.select_for_update()
+            .filter(pk=outbound.pk, state=State.FAILED)
+            .first()
         )
-        if updated:
-            _send_after_commit(outbound.pk, at=None)
+        if row is not None and not row.message_id:
+            # Never written: write it now; if it still cannot be, it stays failed.
+            if _write(row, now=now):
+                row.save(update_fields=["state", "last_error", "next_attempt_at"])
+                outbound.refresh_from_db()
+                return outbound
+            row.attempts = 0
+            row.save()
+            _send_after_commit(row.pk, at=None)
+        elif row is not None:
+            OutboundMessage.objects.filter(pk=row.pk).update(
+                state=State.QUEUED, attempts=0, next_attempt_at=now
+            )
+            _send_after_commit(row.pk, at=None)
     outbound.refresh_from_db()
     return outbound

@@ -21,6 +21,7 @@ from django.utils import timezone
 from reglament.accounts.models import Membership
 from reglament.cli import main
 from reglament.domain.mail.threads import number_from_address, number_from_message_id
+from reglament.mailbox import outgoing
 from reglament.mailbox.intake import inbound_process_pending, mail_secret
 from reglament.mailbox.models import InboundMessage, MailAddressFailure, OutboundMessage
 from reglament.mailbox.outgoing import outbound_scan_events, outbound_send_due
@@ -665,6 +666,58 @@ def test_the_outbox_command_lists_a_failed_message_and_resend_delivers_it(
     assert main(["mailbox", "resend", str(row.pk)]) == 2
     assert "only a failed message" in capsys.readouterr().err
     assert main(["mailbox", "outbox", "--ticket", "NOPE-2026-000001"]) == 1
+
+
+@pytest.mark.django_db
+def test_a_letter_that_cannot_be_written_fails_visibly_and_resend_writes_it_again(
+    smtp_server: SmtpServer,
+    mail_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # given a request opened by mail and acknowledged, and the reply template broken
+    setup = intake()
+    ticket = _new_request(setup)
+    outbound_scan_events()
+    outbound_send_due()
+    real = outgoing._render
+
+    def broken(kind: str, language: str, context: dict[str, object]) -> tuple[str, str, str]:
+        if kind == "reply":
+            raise ValueError("the template mailbox/mail/ru/reply.txt is broken")
+        return real(kind, language, context)
+
+    monkeypatch.setattr(outgoing, "_render", broken)
+
+    # when an agent replies and the scan runs
+    _agent_reply(ticket, setup.desk.agent1.email, "Проверьте бумагу.")
+    scan = outbound_scan_events()
+    outbound_send_due()
+
+    # then the reply is a failed row with the reason, recorded on the request, not sent
+    row = OutboundMessage.objects.get(kind="reply")
+    assert (row.state, row.message_id) == ("failed", "")
+    assert "could not be written" in row.last_error
+    assert "reply.txt is broken" in row.last_error
+    assert TicketEvent.objects.filter(ticket=ticket, kind="mail_failed").count() == 1
+    assert scan.queued == 0
+    assert len(smtp_server.received) == 1  # the acknowledgement only
+    # and a second scan neither writes it twice nor forgets it
+    outbound_scan_events()
+    assert OutboundMessage.objects.filter(kind="reply").count() == 1
+
+    # when the template is fixed and support resends it
+    monkeypatch.undo()
+    capsys.readouterr()
+    assert main(["mailbox", "resend", str(row.pk)]) == 0
+    outbound_send_due()
+
+    # then it is written and delivered to the requester
+    recipients, reply = smtp_server.received[-1]
+    assert recipients == [REQUESTER]
+    assert "Проверьте бумагу." in _text(reply)
+    row.refresh_from_db()
+    assert (row.state, row.last_error) == ("sent", "")
 
 
 @pytest.mark.django_db
