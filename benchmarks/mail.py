@@ -31,6 +31,14 @@ In each database, after ``migrate``:
    run where that does not hold is reported as broken (exit code 1), since its
    figures would measure a broken path.
 
+5. with several workers (``--workers N``, default 2; 1 skips it): a second corpus
+   (the next seed: other Message-IDs) APPENDed to another folder of another
+   mailbox, then timed from the start of N forked processes until every message
+   is processed. Each loops over the worker tick's own steps
+   (``tasks.mail_poll_all``, ``tasks.mail_process_all``), as ``reglament worker`` × N
+   does: one polls (the mailbox lease) while the others process what is stored.
+   The same self-checks apply.
+
 Where the intake queues its answers (acknowledgements) in the same transaction,
 that is part of the processing time (the hourly caps on automatic replies are
 lifted, so each new request's acknowledgement is queued); what was queued is
@@ -38,7 +46,8 @@ counted, nothing is sent.
 
 This is not a test: it prints figures and the goal ("met" / "NOT met") and
 exits 0 whatever the timings. Options: ``--quick``, ``--messages N``,
-``--database sqlite|postgresql|all``, ``--seed S``, ``--json PATH``.
+``--database sqlite|postgresql|all``, ``--seed S``, ``--workers N``, ``--profile DIR``
+(cProfile statistics of the poll and process phases; slower figures), ``--json PATH``.
 """
 
 # print() (T201) is allowed in benchmarks/ by pyproject.toml's per-file-ignores.
