@@ -4,13 +4,10 @@ sandboxed frame, its inline image shown, the remote image blocked until asked fo
 
 import re
 from collections.abc import Callable, Iterator
-from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 from django.test import override_settings
-from django.utils import timezone
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
@@ -18,43 +15,19 @@ from reglament.accounts.selectors import person_find
 from reglament.cli import main as reglament
 from reglament.mailbox import services
 from reglament.mailbox.intake import inbound_process
+from reglament.mailbox.tests.factories import html_message
 from reglament.regulations.demo import DEMO_PASSWORD
 from reglament.tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 Screenshot = Callable[[Page, str], Path]
-# The smallest GIF: one transparent pixel.
-GIF = bytes.fromhex(
-    "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
-)
 
 
 @pytest.fixture
 def mail_dir(tmp_path: Path) -> Iterator[Path]:
     with override_settings(REGLAMENT_MAIL_DIR=tmp_path / "mail"):
         yield tmp_path / "mail"
-
-
-def _html_mail(sender: str, remote: str) -> bytes:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = "support@vendor.example"
-    message["Subject"] = "Касса не печатает чеки"
-    message["Date"] = format_datetime(timezone.now())
-    message["Message-ID"] = "<browser-1@customer.example>"
-    message.set_content("Касса №3 не печатает чеки.")
-    message.add_alternative(
-        "<p>Касса №3 не печатает <b>чеки</b>, снимок экрана ниже.</p>"
-        '<p><img src="cid:screen@customer.example" alt="Снимок экрана" width="120" height="40"></p>'
-        f'<p><img src="{remote}" alt="logo" width="32" height="32"></p>'
-        "<script>document.title='hacked'</script><p>Спасибо!</p>",
-        subtype="html",
-    )
-    html_part = message.get_body(preferencelist=("html",))
-    assert isinstance(html_part, EmailMessage)
-    html_part.add_related(GIF, "image", "gif", cid="<screen@customer.example>")
-    return message.as_bytes()
 
 
 def test_an_agent_reads_the_mail_and_loads_its_remote_image_only_on_request(
@@ -76,7 +49,7 @@ def test_an_agent_reads_the_mail_and_loads_its_remote_image_only_on_request(
     remote = f"{live_server.url}/static/core/favicon.svg"
     row = services.inbound_store(
         mailbox=mailbox,
-        raw=_html_mail(f"CERA <{customer.email}>", remote),
+        raw=html_message(sender=f"CERA <{customer.email}>", remote=remote),
         uidvalidity=None,
         uid=None,
         channel="smtp",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ from reglament.mailbox.tests.intake_support import (
     mail,
     reply_to,
 )
+from reglament.sla.tests.workers import in_threads
 from reglament.tickets.models import Attachment, Comment, Ticket
 from reglament.tickets.services import attachment_path
 from reglament.tickets.tests.factories import desk
@@ -116,28 +116,11 @@ def test_two_workers_processing_at_once_file_each_message_once(
     if connections["default"].vendor != "postgresql":
         pytest.skip("row locks with SKIP LOCKED are PostgreSQL's; SQLite runs one writer")
     rows = [setup.store(mail(sender=REQUESTER, subject=f"Заявка {n}")) for n in range(30)]
-    barrier = threading.Barrier(2)
-    results: list[list[str]] = [[], []]
-    errors: list[BaseException] = []
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = [o.outcome for o in inbound_process_pending()]
-        except BaseException as error:  # pragma: no cover - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
 
     # when two workers process at the same time
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    results = in_threads(_outcomes, count=2)
 
     # then every message became exactly one request, and both workers had a share
-    assert errors == []
     assert sorted(results[0] + results[1]) == ["created"] * 30
     assert Ticket.objects.count() == 30
     assert InboundMessage.objects.filter(state="processed").count() == 30
@@ -167,32 +150,20 @@ def test_two_workers_thread_each_reply_to_the_request_its_opening_message_opened
                 in_reply_to=f"<open{n}@customer.test>",
             )
         )
-    barrier = threading.Barrier(2)
-    results: list[list[str]] = [[], []]
-    errors: list[BaseException] = []
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = [o.outcome for o in inbound_process_pending()]
-        except BaseException as error:  # pragma: no cover - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
 
     # when two workers process at the same time (one may take a reply while the other
     # still files the message it answers)
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    results = in_threads(_outcomes, count=2)
 
     # then 20 requests, each with its own reply: none became a request of its own
-    assert errors == []
     assert sorted(results[0] + results[1]) == ["created"] * 20 + ["replied"] * 20
     assert Ticket.objects.count() == 20
     for ticket in Ticket.objects.all():
         which = ticket.subject.removeprefix("Заявка ")
         bodies = list(ticket.comments.values_list("body", flat=True))
         assert bodies == [f"Дополнение к заявке {which}"]
+
+
+def _outcomes() -> list[str]:
+    """One worker's processing run (in_threads gives it a connection of its own)."""
+    return [o.outcome for o in inbound_process_pending()]

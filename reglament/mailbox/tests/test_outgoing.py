@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import socket
-import threading
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -29,6 +28,7 @@ from reglament.mailbox.selectors import outbound_failed, outbound_for_ticket
 from reglament.mailbox.tests.conftest import Outbox as SmtpServer
 from reglament.mailbox.tests.intake_support import DOMAIN, Intake, intake, mail, reply_to
 from reglament.sla.selectors import ticket_clocks
+from reglament.sla.tests.workers import in_threads
 from reglament.tickets import services as ticket_services
 from reglament.tickets.models import Ticket, TicketEvent
 
@@ -755,28 +755,10 @@ def test_two_workers_sending_at_once_send_each_message_once(
         setup.store(mail(sender=f"customer{n}@else.example"))
     inbound_process_pending()
     assert OutboundMessage.objects.filter(state="queued").count() == 20
-    barrier = threading.Barrier(2)
-    results: list[dict[str, int]] = [{}, {}]
-    errors: list[BaseException] = []
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = outbound_send_due()
-        except BaseException as error:  # pragma: no cover - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
     # when two workers send at the same time
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    results = in_threads(outbound_send_due, count=2)
 
     # then each message went out exactly once
-    assert errors == []
     assert results[0]["sent"] + results[1]["sent"] == 20
     recipients = sorted(to for rcpts, _m in smtp_server.received for to in rcpts)
     assert recipients == sorted(f"customer{n}@else.example" for n in range(20))

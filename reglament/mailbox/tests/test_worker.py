@@ -3,12 +3,7 @@ becomes a request, and the customer's acknowledgement goes out through the relay
 
 from __future__ import annotations
 
-import os
-import signal
 import smtplib
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +12,7 @@ from reglament.mailbox.models import InboundMessage
 from reglament.mailbox.tests.conftest import Outbox
 from reglament.mailbox.tests.dovecot import free_port
 from reglament.mailbox.tests.intake_support import DOMAIN, intake, mail
-from reglament.sla.tests.workers import subprocess_env
+from reglament.sla.tests.workers import WorkerProcess, reglament_worker, subprocess_env
 from reglament.tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,20 +21,21 @@ REQUESTER = "requester@customer.test"
 DEADLINE_SECONDS = 60
 
 
-def _deliver_when_listening(port: int, raw: bytes, *, worker: subprocess.Popen[str]) -> None:
+def _deliver_when_listening(port: int, raw: bytes, worker: WorkerProcess) -> None:
     """Deliver as an MTA would: try again while nothing listens yet (the worker starting)."""
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while True:
-        assert worker.poll() is None, worker.stderr.read() if worker.stderr else ""
+    refused: dict[str, tuple[int, bytes]] | None = None
+
+    def delivered() -> bool:
+        nonlocal refused
         try:
             with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
                 refused = client.sendmail(REQUESTER, [f"support@{DOMAIN}"], raw)
         except ConnectionRefusedError:
-            assert time.monotonic() < deadline, "the worker never listened"
-            time.sleep(0.2)
-            continue
-        assert refused == {}
-        return
+            return False
+        return True
+
+    assert worker.wait_until(delivered), "the worker never listened"
+    assert refused == {}
 
 
 def test_reglament_worker_listens_files_the_mail_and_acknowledges_it(
@@ -55,31 +51,14 @@ def test_reglament_worker_listens_files_the_mail_and_acknowledges_it(
         "REGLAMENT_MAIL_POLL_SECONDS": "1",
         "REGLAMENT_MAIL_LISTEN_CHECK_SECONDS": "1",
     }
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "reglament.cli", "worker", "--interval", "0.2"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with reglament_worker(env) as worker:
         # when the MTA delivers the customer's message to the listener
         _deliver_when_listening(
-            port,
-            mail(sender=f"Иван <{REQUESTER}>", subject="Касса не печатает чеки"),
-            worker=worker,
+            port, mail(sender=f"Иван <{REQUESTER}>", subject="Касса не печатает чеки"), worker
         )
         # ... and the worker has had time to file it and send the acknowledgement
-        deadline = time.monotonic() + DEADLINE_SECONDS
-        while not smtp_server.received and time.monotonic() < deadline:
-            assert worker.poll() is None, worker.stderr.read() if worker.stderr else ""
-            time.sleep(0.2)
-        os.kill(worker.pid, signal.SIGTERM)
-        code = worker.wait(timeout=30)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
+        worker.wait_until(lambda: bool(smtp_server.received))
+        code = worker.stop()
 
     # then the message came in over SMTP and opened one request
     row = InboundMessage.objects.get()

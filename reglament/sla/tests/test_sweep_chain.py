@@ -1,10 +1,5 @@
 """The worker's sweep chain: each run records what fell due and schedules the next."""
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -23,7 +18,7 @@ from reglament.sla.services import SweepReport
 from reglament.sla.tasks import clock_event_notify, sla_sweep_schedule, sla_sweep_tick
 from reglament.sla.tests.conftest import Mailbox
 from reglament.sla.tests.factories import BREACH, REGISTERED, WARNING
-from reglament.sla.tests.workers import subprocess_env
+from reglament.sla.tests.workers import reglament_worker, subprocess_env
 from reglament.tickets import services
 from reglament.tickets.models import Ticket, TicketEvent
 from reglament.tickets.tests.factories import desk
@@ -147,25 +142,10 @@ def test_reglament_worker_records_breaches_and_mails_them_through_smtp(
         "REGLAMENT_EMAIL_PORT": str(smtp_server.port),
         "REGLAMENT_SLA_SWEEP_SECONDS": "1",
     }
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "reglament.cli", "worker", "--interval", "0.2"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with reglament_worker(env) as worker:
         # when: it runs until both mails arrived (at most 60 s)
-        deadline = time.monotonic() + 60
-        while len(_clock_notices(smtp_server)) < 2 and time.monotonic() < deadline:
-            assert worker.poll() is None, worker.stderr.read() if worker.stderr else ""
-            time.sleep(0.2)
-        os.kill(worker.pid, signal.SIGTERM)
-        code = worker.wait(timeout=20)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
+        worker.wait_until(lambda: len(_clock_notices(smtp_server)) >= 2)
+        code = worker.stop()
     # then: each breach recorded and mailed once, and the worker stopped cleanly
     assert code == 0
     assert (_recorded(WARNING), _recorded(BREACH)) == (2, 2)

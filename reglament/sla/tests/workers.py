@@ -1,9 +1,14 @@
 """Several sweepers at once: threads with their own connections, processes with their own env."""
 
 import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import cast
 
@@ -62,3 +67,49 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+class WorkerProcess:
+    """A `reglament worker` process started by `reglament_worker`."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+
+    def assert_running(self) -> None:
+        if self.process.poll() is not None:
+            errors = self.process.stderr.read() if self.process.stderr else ""
+            raise AssertionError(f"the worker exited with {self.process.returncode}: {errors}")
+
+    def wait_until(self, condition: Callable[[], bool], *, seconds: float = 60.0) -> bool:
+        """Whether `condition` came true within `seconds` (the worker must stay up)."""
+        deadline = time.monotonic() + seconds
+        while not condition():
+            self.assert_running()
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.2)
+        return True
+
+    def stop(self) -> int:
+        """SIGTERM, as a service manager stops it; its exit code."""
+        os.kill(self.process.pid, signal.SIGTERM)
+        return self.process.wait(timeout=30)
+
+
+@contextmanager
+def reglament_worker(env: dict[str, str], *, interval: float = 0.2) -> Iterator[WorkerProcess]:
+    """`reglament worker` as its own process with `env` (see subprocess_env); killed at
+    the end if the test did not stop it."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reglament.cli", "worker", "--interval", str(interval)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield WorkerProcess(process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

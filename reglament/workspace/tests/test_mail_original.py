@@ -4,53 +4,27 @@ images blocked until an agent chooses to load them)."""
 from __future__ import annotations
 
 import base64
-from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from reglament.mailbox import storage
 from reglament.mailbox.intake import inbound_process
 from reglament.mailbox.models import InboundMessage
-from reglament.mailbox.tests.intake_support import DOMAIN, Intake, intake
+from reglament.mailbox.tests.factories import GIF, html_message
+from reglament.mailbox.tests.intake_support import Intake, intake
 from reglament.tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
 REQUESTER = "requester@customer.test"
-# A 1×1 transparent PNG.
-PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
-)
 TRACKER = "https://tracker.example/open.gif?id=42&who=ivan"
 
 
-def html_mail() -> bytes:
-    message = EmailMessage()
-    message["From"] = f"Иван Петров <{REQUESTER}>"
-    message["To"] = f"support@{DOMAIN}"
-    message["Subject"] = "Касса не печатает чеки"
-    message["Date"] = format_datetime(timezone.now())
-    message["Message-ID"] = "<html-1@customer.example>"
-    message.set_content("Касса №3 не печатает чеки.\n\n> старая переписка\n")
-    message.add_alternative(
-        "<p>Касса №3 не печатает <b>чеки</b>.</p>"
-        '<p><img src="cid:screen@customer.example" alt="Скриншот"></p>'
-        f'<p><img src="{TRACKER.replace("&", "&amp;")}" alt="pixel"></p>'
-        "<script>alert('x')</script><p onclick=\"alert('y')\">Спасибо</p>",
-        subtype="html",
-    )
-    html_part = message.get_body(preferencelist=("html",))
-    assert isinstance(html_part, EmailMessage)
-    html_part.add_related(PNG, "image", "png", cid="<screen@customer.example>")
-    message.add_attachment(
-        b"%PDF-1.4\n%%EOF\n", maintype="application", subtype="pdf", filename="Акт.pdf"
-    )
-    return message.as_bytes()
+def html_mail(message_id: str = "<html-1@customer.example>") -> bytes:
+    return html_message(sender=f"Иван Петров <{REQUESTER}>", remote=TRACKER, message_id=message_id)
 
 
 @pytest.fixture
@@ -130,7 +104,7 @@ def test_the_body_blocks_remote_images_and_scripts_until_asked(
     assert ' src="https://tracker.example' not in html
     assert "data-remote-src" in html
     # the inline image is written in (the sandboxed frame sends no session cookie)
-    assert f'src="data:image/png;base64,{base64.b64encode(PNG).decode()}"' in html
+    assert f'src="data:image/gif;base64,{base64.b64encode(GIF).decode()}"' in html
 
     loaded = client.get(urls(ticket, row)["images"])
     policy = loaded.headers["Content-Security-Policy"]
