@@ -57,6 +57,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import queue
 import random
 import re
 import shutil
@@ -551,6 +552,12 @@ def _dovecot_version() -> str:
     return answer.stdout.split()[0] if answer.stdout else "?"
 
 
+def connection_vendor() -> str:
+    from django.db import connection
+
+    return connection.vendor
+
+
 @contextmanager
 def _profiled(profile: Path | None, phase: str) -> Iterator[None]:
     """With --profile: the phase under cProfile, its statistics added to
@@ -562,8 +569,6 @@ def _profiled(profile: Path | None, phase: str) -> Iterator[None]:
     import cProfile
     import pstats
 
-    from django.db import connection
-
     profiler = cProfile.Profile()
     profiler.enable()
     try:
@@ -571,7 +576,7 @@ def _profiled(profile: Path | None, phase: str) -> Iterator[None]:
     finally:
         profiler.disable()
         profile.mkdir(parents=True, exist_ok=True)
-        path = profile / f"{phase}-{connection.vendor}.prof"
+        path = profile / f"{phase}-{connection_vendor()}.prof"
         stats = pstats.Stats(profiler)
         if path.exists():
             stats.add(str(path))
@@ -665,10 +670,11 @@ def _poll_and_process(
 def _with_workers(
     corpus: Sequence[Planned], mailbox: Mailbox, workers: int, result: Result
 ) -> None:
-    """End to end as `reglament worker` × N runs it: N processes side by side, each
-    looping over the worker tick's own poll and process steps (tasks.mail_poll_all,
-    tasks.mail_process_all) until every message is processed; one polls while the
-    other processes what is already stored."""
+    """End to end with N workers: N processes side by side, each running the worker
+    tick's own poll and process steps (tasks.mail_poll_all, tasks.mail_process_all)
+    back to back until every message is processed, as `reglament worker` × N does
+    under a backlog (a tick that leaves mail waiting queues the next one at once);
+    one polls while the others process what is already stored."""
     import multiprocessing
 
     from django.db import connections
@@ -688,16 +694,34 @@ def _with_workers(
     began = perf_counter()
     for child in children:
         child.start()
-    done = [reports.get(timeout=WORKERS_TIMEOUT + 60) for _ in children]
-    elapsed = perf_counter() - began
-    for child in children:
-        child.join(timeout=60)
+    done: list[WorkerReport] = []
+    try:
+        while len(done) < len(children):
+            try:
+                done.append(reports.get(timeout=1.0))
+            except queue.Empty:
+                # A child that died without a report (killed, out of memory) would
+                # leave the run waiting for ever.
+                dead = [c for c in children if not c.is_alive() and c.exitcode != 0]
+                if dead or perf_counter() - began > WORKERS_TIMEOUT + 60:
+                    raise BrokenRunError(
+                        f"{workers} workers: a worker ended without a report "
+                        f"(exit codes {[c.exitcode for c in children]})"
+                    ) from None
+        elapsed = perf_counter() - began
+    finally:
+        for child in children:
+            child.join(timeout=60)
+            if child.is_alive():
+                child.kill()
     errors = [report.error for report in done if report.error]
     if errors:
         raise BrokenRunError(f"{workers} workers: " + "; ".join(errors))
     cpu = sum(report.cpu for report in done)
     processed = sum(report.processed for report in done)
     stored = sum(report.stored for report in done)
+    duplicates = sum(report.duplicates for report in done)
+    rejected = sum(report.rejected for report in done)
     shares = "/".join(str(report.processed) for report in done)
     result.add(
         Figure(
@@ -716,7 +740,7 @@ def _with_workers(
         mailbox,
         processed=processed,
         tickets_before=tickets_before,
-        poll=(stored, 0, 0),
+        poll=(stored, duplicates, rejected),
         result=result,
         label=f"{workers} workers: ",
     )
@@ -727,6 +751,8 @@ class WorkerReport:
     """What one worker of _with_workers did (sent back to the parent)."""
 
     stored: int
+    duplicates: int
+    rejected: int
     processed: int
     cpu: float  # seconds
     error: str
@@ -746,7 +772,7 @@ def _worker_loop(
 
     cpu = process_time()
     deadline = perf_counter() + seconds
-    stored = processed = 0
+    stored = duplicates = rejected = processed = 0
     error = ""
     try:
         while True:
@@ -760,6 +786,8 @@ def _worker_loop(
                 break
             polled = mail_poll_all()
             stored += polled["stored"]
+            duplicates += polled["duplicates"]
+            rejected += polled["rejected"]
             step = mail_process_all(limit=settings.REGLAMENT_MAIL_POLL_BATCH)
             processed += step["processed"]
             if polled["stored"] or polled["left"] or step["processed"]:
@@ -772,7 +800,7 @@ def _worker_loop(
         error = f"{type(failure).__name__}: {failure}"
     finally:
         connections.close_all()
-    reports.put(WorkerReport(stored, processed, process_time() - cpu, error))
+    reports.put(WorkerReport(stored, duplicates, rejected, processed, process_time() - cpu, error))
 
 
 class StatementCounter:
@@ -936,6 +964,9 @@ def _run_on_database(args: argparse.Namespace, dovecot_root: Path, result: Resul
         + ", ".join(f"{kinds[kind]:,} {kind}" for kind in MIX)
         + f"; {sum(len(p.raw) for p in corpus) / 1e6:.1f} MB",
     )
+    if args.profile is not None:
+        for phase in ("poll", "process"):  # statistics of this run only
+            (args.profile / f"{phase}-{connection_vendor()}.prof").unlink(missing_ok=True)
     bench_parse(corpus, result)
     # The second corpus (another seed: other Message-IDs) for the run with several workers.
     second = (

@@ -100,8 +100,12 @@ class Outcome:
     outcome: str = ""
     ticket: str | None = None
     reason: str = ""
-    # Left for later: it answers an earlier message still waiting to be processed.
-    waits: bool = False
+    # Left for later: it answers this earlier message, still waiting to be processed.
+    waits_for: int | None = None
+
+    @property
+    def waits(self) -> bool:
+        return self.waits_for is not None
 
 
 # ------------------------------------------------------------- one processing run
@@ -202,19 +206,20 @@ def inbound_process_pending(
     tried: set[int] = set()
     candidates: deque[int] = deque()
     # Replies that wait for the message they answer (being processed by another worker,
-    # or failed and to be tried again): looked at again once something else was done.
-    waiting: list[int] = []
-    done_when_waited = 0
+    # or failed and to be tried again), by the message they wait for: taken again in
+    # this run once that one no longer waits. Each wait counts toward `limit`.
+    waiting: dict[int, int] = {}
+    waits = 0
     with _processing_run():
-        while limit is None or len(done) < limit:
+        while limit is None or len(done) + waits < limit:
             if not candidates:
                 # The next waiting rows, oldest first, read in one query; each is then
                 # claimed (and checked to be waiting still) by its primary key.
                 candidates.extend(_candidates(mailbox=mailbox, tried=tried, exhausted=exhausted))
-                if not candidates and waiting and len(done) > done_when_waited:
-                    tried.difference_update(waiting)
-                    candidates.extend(waiting)
-                    waiting.clear()
+                if not candidates and waiting:
+                    ready = _answered(waiting)
+                    tried.difference_update(ready)
+                    candidates.extend(ready)
                 if not candidates:
                     break
             pk = candidates.popleft()
@@ -223,15 +228,29 @@ def inbound_process_pending(
                 # Locked by another worker, or no longer waiting: leave it to them.
                 tried.add(pk)
                 continue
-            if outcome.waits:
+            if outcome.waits_for is not None:
                 tried.add(pk)
-                waiting.append(pk)
-                done_when_waited = len(done)
+                waiting[pk] = outcome.waits_for
+                waits += 1
                 continue
             if outcome.state not in (State.PROCESSED, State.IGNORED):
                 tried.add(outcome.message)
             done.append(outcome)
     return done
+
+
+def _answered(waiting: dict[int, int]) -> list[int]:
+    """The replies in `waiting` whose message no longer waits (filed, or given up on),
+    oldest first; taken out of `waiting`."""
+    still = set(
+        InboundMessage.objects.filter(waiting_filter(), pk__in=set(waiting.values())).values_list(
+            "pk", flat=True
+        )
+    )
+    ready = sorted(pk for pk, earlier in waiting.items() if earlier not in still)
+    for pk in ready:
+        del waiting[pk]
+    return ready
 
 
 def waiting_filter(*, exhausted: bool = False) -> Q:
@@ -297,10 +316,14 @@ def _run(row: InboundMessage, *, now: datetime | None) -> Outcome:
         with transaction.atomic():
             return _handle(row, now=now or timezone.now())
     except _WaitsError as waits:
-        # Not an attempt: the message is fine, the one it answers comes first.
-        InboundMessage.objects.filter(pk=row.pk).update(attempts=F("attempts") - 1)
+        # Not an attempt: the message is fine, the one it answers comes first. The
+        # reason is kept on the row, where `mailbox show` and the admin show it.
+        InboundMessage.objects.filter(pk=row.pk).update(
+            attempts=F("attempts") - 1, error=waits.reason
+        )
         row.attempts -= 1
-        return Outcome(row.pk, row.state, reason=waits.reason, waits=True)
+        row.error = waits.reason
+        return Outcome(row.pk, row.state, reason=waits.reason, waits_for=waits.earlier)
     except Exception as error:
         logger.exception("inbound message %s: processing failed", row.pk)
         return _fail(row, error)

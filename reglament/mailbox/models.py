@@ -108,6 +108,14 @@ class Mailbox(BaseModel):
         verbose_name = _("mailbox")
         verbose_name_plural = _("mailboxes")
         ordering = ("name",)
+        constraints = (
+            # One listener per address: two saves at once cannot both take it.
+            models.UniqueConstraint(
+                fields=["smtp_listen"],
+                condition=~models.Q(smtp_listen=""),
+                name="mailbox_smtp_listen_unique",
+            ),
+        )
 
     def __str__(self) -> str:
         return f"{self.name} <{self.address}>"

@@ -42,7 +42,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import EmailMultiAlternatives, mailers
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -448,7 +448,7 @@ def _queue(
         row.state = State.SKIPPED
         row.skip_reason = skip
     else:
-        unwritten = _write(row, now=now)
+        unwritten = _write(row, now=now, intake=inbound is not None)
     if inbound is not None:
         # The intake's answer, in the transaction that claimed the message: no other
         # row for it can exist (one committed earlier would have left the message
@@ -470,10 +470,13 @@ def _queue(
     return row
 
 
-def _write(row: OutboundMessage, *, now: datetime) -> str:
+def _write(row: OutboundMessage, *, now: datetime, intake: bool = False) -> str:
     """Fill in the letter (language, subject, bodies, envelope, threading) and queue it;
     when it cannot be written (a template or a regulation that fails), mark the row
-    failed and return why, so the failure is as visible as a refused send."""
+    failed and return why, so the failure is as visible as a refused send. A database
+    error is raised as it is: the transaction is broken, and trying again may work.
+    `intake`: the answer to a message in the transaction that filed it (which opened
+    the request, so no earlier letter about it exists)."""
     kind = row.kind
     try:
         language = _language(row.recipient)
@@ -493,11 +496,13 @@ def _write(row: OutboundMessage, *, now: datetime) -> str:
         row.from_address = envelope.from_address
         row.reply_to = envelope.reply_to
         row.message_id = _new_message_id(row.ticket, kind, envelope.domain)
-        row.in_reply_to, row.references = (
-            _thread(row.ticket, first=row.inbound.message_id, earlier=False)
-            if row.inbound is not None
-            else _thread(row.ticket)
+        row.in_reply_to, row.references = _thread(
+            row.ticket,
+            first=row.inbound.message_id if row.inbound is not None else "",
+            earlier=not intake,
         )
+    except DatabaseError:
+        raise
     except Exception as error:
         logger.exception("outgoing %s mail to %s could not be written", kind, row.to_address)
         row.state = State.FAILED

@@ -107,7 +107,7 @@ def mailbox_add(
     }
     _apply(mailbox, values, errors)
     with transaction.atomic():
-        mailbox.save()
+        _save(mailbox)
         MailboxEvent.objects.create(
             mailbox=mailbox,
             kind=MailboxEvent.Kind.ADDED,
@@ -163,11 +163,33 @@ def mailbox_update(*, mailbox: Mailbox, actor: User | None = None, **changes: An
         mailbox.uidvalidity = None
         mailbox.last_uid = 0
     with transaction.atomic():
-        mailbox.save()
+        _save(mailbox)
         MailboxEvent.objects.create(
             mailbox=mailbox, kind=MailboxEvent.Kind.UPDATED, actor=actor, data={"fields": changed}
         )
     return mailbox
+
+
+def _save(mailbox: Mailbox) -> None:
+    """Save; another mailbox saved meanwhile with the same listener is a field error."""
+    try:
+        with transaction.atomic():
+            mailbox.save()
+    except IntegrityError:
+        if (
+            not mailbox.smtp_listen
+            or not Mailbox.objects.filter(smtp_listen=mailbox.smtp_listen)
+            .exclude(pk=mailbox.pk)
+            .exists()
+        ):
+            raise
+        message = _(
+            "Another mailbox listens on %(listen)s already; give this one another port."
+        ) % {"listen": mailbox.smtp_listen}
+        raise MailboxInvalidError(
+            f"smtp_listen: {message}",
+            details={"errors": [{"field": "smtp_listen", "message": message}]},
+        ) from None
 
 
 def _apply(mailbox: Mailbox, values: dict[str, Any], errors: dict[str, str]) -> None:
@@ -227,12 +249,7 @@ def _apply(mailbox: Mailbox, values: dict[str, Any], errors: dict[str, str]) -> 
         except ValueError as error:
             errors["smtp_listen"] = str(error)
         else:
-            taken = (
-                Mailbox.objects.filter(smtp_listen=listen)
-                .exclude(pk=mailbox.pk)
-                .values_list("name", flat=True)
-                .first()
-            )
+            taken = _listener_taken(listen, mailbox)
             if taken is not None:
                 errors["smtp_listen"] = _(
                     "The mailbox %(other)s listens on %(listen)s already; give this one "
@@ -270,6 +287,28 @@ def _apply(mailbox: Mailbox, values: dict[str, Any], errors: dict[str, str]) -> 
     values.update(imap_port=port, max_bytes=max_bytes, smtp_listen=listen)
 
 
+def _listener_taken(listen: str, mailbox: Mailbox) -> str | None:
+    """The other mailbox that listens on `listen` (the same port on the same address,
+    localhost and 127.0.0.1 being one), if any."""
+    host, port = listen_address(listen)
+    others = Mailbox.objects.exclude(pk=mailbox.pk).exclude(smtp_listen="")
+    for name, other in others.values_list("name", "smtp_listen"):
+        try:
+            other_host, other_port = listen_address(other)
+        except ValueError:
+            continue
+        if other_port == port and _same_host(host, other_host):
+            return str(name)
+    return None
+
+
+def _same_host(one: str, other: str) -> bool:
+    def canonical(host: str) -> str:
+        return "127.0.0.1" if host == "localhost" else host
+
+    return canonical(one) == canonical(other)
+
+
 def listen_address(text: str) -> tuple[str, int]:
     """(host, port) of an SMTP listener written HOST:PORT ([v6]:PORT for IPv6); ValueError
     says what is wrong. The host is an IP address of this machine's interfaces or
@@ -286,7 +325,7 @@ def listen_address(text: str) -> tuple[str, int]:
         host = host[1:-1]
     if host.lower() != "localhost":
         try:
-            host = str(ipaddress.ip_address(host))
+            address = ipaddress.ip_address(host)
         except ValueError:
             raise ValueError(
                 _(
@@ -295,6 +334,18 @@ def listen_address(text: str) -> tuple[str, int]:
                 )
                 % {"host": host, "example": example}
             ) from None
+        host = str(address)
+        if address.is_unspecified or not is_local_network(host):
+            # Mail to the listener is believed as our MTA wrote it (its
+            # Authentication-Results): only the MTA may reach it.
+            raise ValueError(
+                _(
+                    "%(host)s would accept mail from anywhere, and the listener has no "
+                    "authentication; give a loopback or private address only your mail "
+                    "server reaches, %(example)s."
+                )
+                % {"host": host, "example": example}
+            )
     else:
         host = "localhost"
     if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
@@ -307,6 +358,20 @@ def listen_address(text: str) -> tuple[str, int]:
 def listen_text(host: str, port: int) -> str:
     """HOST:PORT as stored (an IPv6 address in brackets)."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def is_local_network(host: str) -> bool:
+    """Loopback, private (RFC 1918, fc00::/7) or link-local: an address the public
+    Internet cannot reach; False for anything else, names included (but localhost)."""
+    if is_loopback(host):
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip().strip("[]"))
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return not address.is_unspecified and (address.is_private or address.is_link_local)
 
 
 def is_loopback(host: str) -> bool:

@@ -22,6 +22,7 @@ import asyncio
 import logging
 import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -34,6 +35,9 @@ from reglament.mailbox.models import InboundMessage, Mailbox
 
 logger = logging.getLogger(__name__)
 
+# How long a stopping listener waits for a message being stored to get its answer.
+STOP_GRACE = 10.0
+
 
 class IntakeHandler:
     """aiosmtpd handler: store every message for one mailbox, answer after the commit."""
@@ -43,15 +47,33 @@ class IntakeHandler:
         # One thread does the database work, in arrival order, on one connection:
         # the ORM is synchronous and must not run on the event loop.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail-intake")
+        self.in_flight = 0  # messages being stored now (read when stopping)
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        # Only an MTA on this machine or the private network may deliver: the intake
+        # trusts the Authentication-Results our MTA writes, which a client talking to
+        # the listener directly could forge.
+        peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
+        if not services.is_local_network(peer):
+            logger.warning("SMTP intake: refused mail from %s (not a local address)", peer)
+            return "550 5.7.1 Mail is accepted only from the local network"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
         loop = asyncio.get_running_loop()
+        self.in_flight += 1
         try:
             row = await loop.run_in_executor(self.executor, self.store, raw)
         except Exception:
             logger.exception("SMTP intake: storing a message of %d bytes failed", len(raw))
             return "451 4.3.0 Message not stored, try again later"
+        finally:
+            self.in_flight -= 1
         return f"250 2.0.0 Stored as {row.pk}"
 
     def store(self, raw: bytes) -> InboundMessage:
@@ -105,6 +127,15 @@ class _Running:
     handler: IntakeHandler
 
     def stop(self) -> None:
+        """Stop accepting connections, let a message being stored get its answer (at
+        most STOP_GRACE seconds; else the MTA resends it and the Message-ID keeps it
+        from being stored twice), then stop."""
+        server = self.controller.server
+        if server is not None:
+            self.controller.loop.call_soon_threadsafe(server.close)
+            deadline = time.monotonic() + STOP_GRACE
+            while self.handler.in_flight and time.monotonic() < deadline:
+                time.sleep(0.05)
         self.controller.stop()
         self.handler.close()
 
@@ -120,6 +151,8 @@ class SmtpListeners:
         self.refused: dict[int, str] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # sync (on the checking thread) and stop (on the worker's) never overlap.
+        self._lock = threading.Lock()
 
     def sync(self) -> dict[str, int]:
         """Start the listeners the mailboxes ask for and stop the others; what runs."""
@@ -130,6 +163,12 @@ class SmtpListeners:
             }
         finally:
             close_old_connections()
+        with self._lock:
+            if self._stop.is_set():
+                return {"listening": 0, "started": 0, "stopped": 0, "waiting": len(wanted)}
+            return self._sync(wanted)
+
+    def _sync(self, wanted: dict[int, Mailbox]) -> dict[str, int]:
         stopped = started = 0
         for pk, running in list(self.running.items()):
             mailbox = wanted.get(pk)
@@ -197,23 +236,27 @@ class SmtpListeners:
         self._thread.start()
 
     def _run(self, interval: float) -> None:
-        while True:
-            try:
-                self.sync()
-            except Exception:
-                # The database may be away for a moment; the listeners running stay up.
-                logger.exception("SMTP listeners: the check failed; trying again later")
-                close_old_connections()
-            if self._stop.wait(interval):
-                return
+        try:
+            while True:
+                try:
+                    self.sync()
+                except Exception:
+                    # The database may be away for a moment; the listeners stay up.
+                    logger.exception("SMTP listeners: the check failed; trying again later")
+                    close_old_connections()
+                if self._stop.wait(interval):
+                    return
+        finally:
+            connections.close_all()  # this thread's own connection
 
     def stop(self) -> None:
-        """Stop checking and stop every listener (each finishes the message it stores)."""
+        """Stop checking and stop every listener (each lets the message it is storing
+        get its answer first)."""
         self._stop.set()
+        with self._lock:  # waits for a check under way; none starts after this
+            for running in self.running.values():
+                running.stop()
+            self.running.clear()
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
-        for running in self.running.values():
-            running.stop()
-        self.running.clear()
-        connections.close_all()

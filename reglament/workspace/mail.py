@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.csp import CSP
+from django.utils.http import content_disposition_header
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
@@ -35,6 +36,7 @@ from reglament.workspace.selectors import require_staff
 # up to this size each; the others stay in the list of files.
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"})
 MAX_INLINE_IMAGE = 5 * 1024 * 1024
+MAX_INLINE_TOTAL = 10 * 1024 * 1024  # characters of data: URLs in one document
 
 _BODY_POLICY: dict[str, list[str]] = {
     "default-src": [CSP.NONE],
@@ -43,6 +45,8 @@ _BODY_POLICY: dict[str, list[str]] = {
     "base-uri": [CSP.NONE],
     "form-action": [CSP.NONE],
     "frame-ancestors": [CSP.SELF],
+    # As sandboxed as the frame that shows it, even when opened on its own.
+    "sandbox": ["allow-popups", "allow-popups-to-escape-sandbox"],
 }
 _BODY_POLICY_IMAGES: dict[str, list[str]] = {
     **_BODY_POLICY,
@@ -89,17 +93,30 @@ def _body(request: HttpRequest, number: str, message: int, *, remote: bool) -> H
     parsed = original.parsed
     inline = parsed.inline_images
 
+    urls: dict[str, str | None] = {}
+    budget = MAX_INLINE_TOTAL
+
     def cid_url(content_id: str) -> str | None:
         # Written into the document: the sandboxed frame's requests carry no session
-        # cookie (its origin is opaque), so a URL of ours would not load.
-        part = inline.get(content_id)
-        if (
-            part is None
-            or part.content_type.lower() not in IMAGE_TYPES
-            or part.size > MAX_INLINE_IMAGE
-        ):
+        # cookie (its origin is opaque), so a URL of ours would not load. Each image
+        # is encoded once, and all of them together, repeats included, stay within
+        # MAX_INLINE_TOTAL: a mail showing one image 60,000 times must not make the
+        # page gigabytes long.
+        nonlocal budget
+        if content_id not in urls:
+            part = inline.get(content_id)
+            urls[content_id] = (
+                f"data:{part.content_type.lower()};base64,{b64encode(part.data).decode()}"
+                if part is not None
+                and part.content_type.lower() in IMAGE_TYPES
+                and part.size <= MAX_INLINE_IMAGE
+                else None
+            )
+        url = urls[content_id]
+        if url is None or len(url) > budget:
             return None
-        return f"data:{part.content_type.lower()};base64,{b64encode(part.data).decode()}"
+        budget -= len(url)
+        return url
 
     html = images_shown(parsed.html, remote=remote, cid_url=cid_url) if parsed.html else ""
     return render(
@@ -131,5 +148,5 @@ def original_eml(request: HttpRequest, number: str, message: int) -> HttpRespons
     ticket, original = _original(request, number, message)
     response = HttpResponse(original.raw, content_type="message/rfc822")
     name = f"{ticket.number}-{original.row.pk}.eml"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Content-Disposition"] = content_disposition_header(True, name)
     return response

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import smtplib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiosmtpd.smtp import Envelope, Session
 
 from reglament.mailbox import services, storage
 from reglament.mailbox.models import InboundMessage, Mailbox
-from reglament.mailbox.smtp import SmtpListeners, listener
+from reglament.mailbox.smtp import IntakeHandler, SmtpListeners, listener
 from reglament.mailbox.tests.dovecot import free_port
 from reglament.mailbox.tests.factories import message
 from reglament.regulations.models import Regulation
@@ -166,3 +168,25 @@ def test_a_second_worker_takes_the_port_over_when_the_first_stops(
         first.stop()
         second.stop()
     assert InboundMessage.objects.get().state == "stored"
+
+
+@pytest.mark.parametrize(
+    ("peer", "answer"),
+    [("127.0.0.1", "250 OK"), ("10.1.2.3", "250 OK"), ("93.184.216.34", "550 5.7.1")],
+)
+def test_only_the_local_network_may_deliver(smtp_mailbox: Mailbox, peer: str, answer: str) -> None:
+    # a client reaching the listener directly could forge the Authentication-Results
+    # our MTA writes; only addresses the Internet cannot reach may hand over mail
+    handler = IntakeHandler(smtp_mailbox)
+    try:
+        session = Session(loop=asyncio.new_event_loop())
+        session.peer = (peer, 40000)  # type: ignore[assignment]
+        envelope = Envelope()
+        said = asyncio.run(
+            handler.handle_MAIL(None, session, envelope, "ivan@customer.example", [])  # type: ignore[arg-type]
+        )
+    finally:
+        session.loop.close()
+        handler.close()
+    assert said.startswith(answer)
+    assert (envelope.mail_from == "ivan@customer.example") == said.startswith("250")

@@ -160,6 +160,9 @@ def test_an_smtp_listener_address_is_stored_as_host_and_port(given: str, stored:
         ("mail.vendor.example:2525", "is not an IP address"),
         ("127.0.0.1:0", "from 1 to 65535"),
         ("127.0.0.1:smtp", "from 1 to 65535"),
+        ("0.0.0.0:2525", "would accept mail from anywhere"),
+        ("[::]:2525", "would accept mail from anywhere"),
+        ("93.184.216.34:2525", "would accept mail from anywhere"),
     ],
 )
 def test_a_wrong_smtp_listener_address_says_how_to_write_it(given: str, says: str) -> None:
@@ -181,6 +184,9 @@ def test_two_mailboxes_cannot_listen_on_one_port() -> None:
     assert "The mailbox support listens on 127.0.0.1:2525 already" in str(refused.value)
     other.refresh_from_db()
     assert other.smtp_listen == ""
+    # localhost is 127.0.0.1: the same port there is taken too
+    with pytest.raises(MailboxInvalidError):
+        services.mailbox_update(mailbox=other, smtp_listen="localhost:2525")
     # the same mailbox keeping its own port is no conflict
     support = Mailbox.objects.get(name="support")
     services.mailbox_update(mailbox=support, smtp_listen="127.0.0.1:2525", max_bytes=4096)

@@ -4,6 +4,7 @@ images blocked until an agent chooses to load them)."""
 from __future__ import annotations
 
 import base64
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from reglament.mailbox.models import InboundMessage
 from reglament.mailbox.tests.factories import GIF, html_message
 from reglament.mailbox.tests.intake_support import Intake, intake
 from reglament.tickets.models import Ticket
+from reglament.workspace import mail as mail_views
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +100,7 @@ def test_the_body_blocks_remote_images_and_scripts_until_asked(
     assert "default-src 'none'" in policy
     assert "img-src 'self' data:;" in policy or policy.endswith("img-src 'self' data:")
     assert "frame-ancestors 'self'" in policy
+    assert "sandbox allow-popups allow-popups-to-escape-sandbox" in policy
     assert body.headers["X-Frame-Options"] == "SAMEORIGIN"
     assert "<script" not in html
     assert "onclick" not in html
@@ -137,3 +140,30 @@ def test_customers_and_other_requests_get_404(
     assert agent.get(reverse("workspace:mail", args=[other.ticket, row.pk])).status_code == 404
     # signed out: to the sign-in page
     assert Client().get(urls(ticket, row)["page"]).status_code == 302
+
+
+def test_one_inline_image_shown_a_thousand_times_cannot_blow_the_page_up(
+    setup: Intake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a mail that shows its inline image 1,000 times, and room for 3 copies
+    message = EmailMessage()
+    message["From"] = REQUESTER
+    message["To"] = "support@vendor.example"
+    message["Subject"] = "Много картинок"
+    message.set_content("Картинки")
+    message.add_alternative('<img src="cid:x@y" alt="x">' * 1000, subtype="html")
+    html_part = message.get_body(preferencelist=("html",))
+    assert isinstance(html_part, EmailMessage)
+    html_part.add_related(GIF, "image", "gif", cid="<x@y>")
+    outcome = inbound_process(setup.store(message.as_bytes()))
+    ticket = Ticket.objects.get(number=outcome.ticket)
+    row = InboundMessage.objects.get(ticket=ticket)
+    one = f"data:image/gif;base64,{base64.b64encode(GIF).decode()}"
+    monkeypatch.setattr(mail_views, "MAX_INLINE_TOTAL", 3 * len(one))
+
+    # when an agent opens its body
+    body = signed_in(setup.desk.agent1).get(urls(ticket, row)["body"]).content.decode()
+
+    # then three copies are drawn; the other images keep only their text
+    assert body.count(one) == 3
+    assert body.count('<img alt="x">') == 997
