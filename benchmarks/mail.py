@@ -900,17 +900,11 @@ def _check(
 
 
 def _outgoing_note(due: int, mailbox: Mailbox) -> str:
-    """What processing queued to send (acknowledgements etc.), where the tree has an
-    outgoing step; rate limits may skip some, so this is reported, not checked."""
-    from reglament.mailbox import models
+    """What processing queued to send (acknowledgements etc.); rate limits may skip
+    some, so this is reported, not checked."""
+    from reglament.mailbox.models import OutboundMessage
 
-    outbound = getattr(models, "OutboundMessage", None)
-    if outbound is None:
-        return (
-            f"answers due (inbound_replies_due): {due:,}; this tree has no outgoing step, "
-            "so nothing was queued to send"
-        )
-    queued = Counter(outbound.objects.filter(mailbox=mailbox).values_list("kind", "state"))
+    queued = Counter(OutboundMessage.objects.filter(mailbox=mailbox).values_list("kind", "state"))
     shown = ", ".join(f"{n:,} {kind} {state}" for (kind, state), n in sorted(queued.items()))
     return (
         f"answers due (inbound_replies_due): {due:,}; outgoing mail queued in the same "

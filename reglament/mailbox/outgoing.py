@@ -466,7 +466,7 @@ def _queue(
     if row.state == State.QUEUED:
         _send_after_commit(row.pk, at=None)
     if unwritten:
-        _record_unwritten(row, unwritten, now=now)
+        _record_on_request(row, unwritten, now=now)
     return row
 
 
@@ -519,7 +519,8 @@ def _write(row: OutboundMessage, *, now: datetime, intake: bool = False) -> str:
     return ""
 
 
-def _record_unwritten(row: OutboundMessage, error: str, *, now: datetime) -> None:
+def _record_on_request(row: OutboundMessage, error: str, *, now: datetime) -> None:
+    """A `mail_failed` event on the message's request (if it has one): it will not go."""
     if row.ticket_id is None:
         return
     from reglament.tickets.services import ticket_record_mail_failure
@@ -529,7 +530,7 @@ def _record_unwritten(row: OutboundMessage, error: str, *, now: datetime) -> Non
         kind=row.kind,
         address=row.to_address,
         error=error,
-        attempts=0,
+        attempts=row.attempts,
         outbound=row.pk,
         now=now,
     )
@@ -862,18 +863,7 @@ def _record_failure(row: OutboundMessage, error: Exception, *, now: datetime) ->
             OutboundMessage.objects.filter(pk=row.pk).update(
                 state=State.FAILED, last_error=text, next_attempt_at=None
             )
-            if row.ticket_id is not None:
-                from reglament.tickets.services import ticket_record_mail_failure
-
-                ticket_record_mail_failure(
-                    ticket=Ticket.objects.get(pk=row.ticket_id),
-                    kind=row.kind,
-                    address=row.to_address,
-                    error=text,
-                    attempts=row.attempts,
-                    outbound=row.pk,
-                    now=now,
-                )
+            _record_on_request(row, text, now=now)
             return State.FAILED
         at = now + _backoff(row.attempts)
         OutboundMessage.objects.filter(pk=row.pk).update(last_error=text, next_attempt_at=at)

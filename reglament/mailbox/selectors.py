@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -67,20 +68,26 @@ def inbound_for_ticket(*, ticket_id: int) -> list[InboundMessage]:
     return list(InboundMessage.objects.filter(ticket_id=ticket_id).order_by("received_at", "pk"))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Original:
     """A message filed on a request, read back from its raw file: what staff see of it.
-
-    `verified`: our receiving server's checks (REGLAMENT_MAIL_AUTHSERV_ID) passed for
-    its sender; None when no server is named, so nothing was checked.
-    """
+    Parsed only when asked (the .eml download needs only the bytes)."""
 
     row: InboundMessage
     raw: bytes
-    parsed: ParsedMessage
-    verified: bool | None
 
-    @property
+    @cached_property
+    def parsed(self) -> ParsedMessage:
+        return parse_message(self.raw, max_bytes=self.row.mailbox.max_bytes)
+
+    @cached_property
+    def verified(self) -> bool | None:
+        """Our receiving server's checks (REGLAMENT_MAIL_AUTHSERV_ID) passed for the
+        sender; None when no server is named, so nothing was checked."""
+        authserv: str = settings.REGLAMENT_MAIL_AUTHSERV_ID
+        return sender_authenticated(self.parsed, authserv_id=authserv) if authserv else None
+
+    @cached_property
     def files(self) -> list[tuple[str, str, int, bool]]:
         """(name, content type, size, shown inline) of each attachment."""
         inline = set(self.parsed.inline_images)
@@ -91,8 +98,8 @@ class Original:
 
 
 def inbound_original(*, ticket_id: int, message_id: int) -> Original | None:
-    """Message `message_id` of request `ticket_id` with its parsed original, or None
-    when the request has no such message (or its raw file is gone)."""
+    """Message `message_id` of request `ticket_id` with its raw original, or None when
+    the request has no such message (or its raw file is gone)."""
     row = (
         InboundMessage.objects.select_related("mailbox")
         .filter(pk=message_id, ticket_id=ticket_id)
@@ -104,10 +111,7 @@ def inbound_original(*, ticket_id: int, message_id: int) -> Original | None:
         raw = storage.raw_read(row.raw_path)
     except OSError:
         return None
-    parsed = parse_message(raw, max_bytes=row.mailbox.max_bytes)
-    authserv: str = settings.REGLAMENT_MAIL_AUTHSERV_ID
-    verified = sender_authenticated(parsed, authserv_id=authserv) if authserv else None
-    return Original(row=row, raw=raw, parsed=parsed, verified=verified)
+    return Original(row=row, raw=raw)
 
 
 def inbound_replies_due() -> QuerySet[InboundMessage]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from reglament.accounts.models import Membership
 from reglament.accounts.tests.factories import OrganisationFactory, PersonFactory
 from reglament.cli import main
 from reglament.mailbox import intake as intake_module
+from reglament.mailbox import services
 from reglament.mailbox.intake import inbound_process, inbound_process_pending
 from reglament.mailbox.models import (
     InboundEvent,
@@ -36,6 +38,7 @@ from reglament.regulations.services import contract_create
 from reglament.sla.models import Clock
 from reglament.tickets import services as ticket_services
 from reglament.tickets.models import Comment, Ticket
+from reglament.tickets.tests.factories import desk
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +101,37 @@ def test_a_known_customers_mail_opens_a_request_that_arrived_when_the_mail_did(
     assert row.attempts == 1
     assert list(row.events.values_list("kind", flat=True)) == ["created"]
     assert list(inbound_replies_due()) == [row]
+
+
+def test_r5_1_mail_of_saturday_night_is_a_request_from_then_whenever_it_is_processed(
+    mail_dir: Path,
+) -> None:
+    # given a Rusbitech mailbox and its customer's mail that reached us on Saturday
+    # 2025-03-15 at 22:00 (R5.1 «По электронной почте – круглосуточно»)
+    d = desk("rusbitech", "standard")
+    mailbox = services.mailbox_add(
+        name="rusbitech", address="support.catalog@vendor.example", regulation="rusbitech"
+    )
+    row = services.inbound_store(
+        mailbox=mailbox,
+        raw=mail(sender=d.requester.email, to="support.catalog@vendor.example"),
+        uidvalidity=None,
+        uid=None,
+        channel="smtp",
+    )
+    saturday = datetime.fromisoformat("2025-03-15T22:00:00+03:00")
+    InboundMessage.objects.filter(pk=row.pk).update(received_at=saturday)
+
+    # when the worker gets to it only on Monday 09:00
+    outcome = inbound_process(row, now=datetime.fromisoformat("2025-03-17T09:00:00+03:00"))
+
+    # then the request arrived on Saturday night: the e-mail channel takes mail round
+    # the clock, and the clocks start from then (R5.3: an ordinary reaction counts
+    # working hours, so from Monday 10:00 → 14:00)
+    ticket = Ticket.objects.get(number=outcome.ticket)
+    assert (ticket.channel, ticket.received_at) == ("email", saturday)
+    reaction = Clock.objects.get(ticket=ticket, metric="reaction")
+    assert reaction.due_at == datetime.fromisoformat("2025-03-17T14:00:00+03:00")
 
 
 def test_processing_twice_changes_nothing(setup: Intake) -> None:
